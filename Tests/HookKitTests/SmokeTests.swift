@@ -1,0 +1,6 @@
+import HookKit
+import Testing
+
+@Test func versionIsSemantic() {
+    #expect(HookKitVersion.current.split(separator: ".").count == 3)
+}
