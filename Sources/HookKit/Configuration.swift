@@ -38,8 +38,13 @@ public struct Configuration: Sendable {
 
     /// Resolves the configuration from `environment`.
     public init(environment: [String: String]) {
+        self.init { environment[$0] }
+    }
+
+    /// Resolves the configuration from a variable lookup (`getenv` for this process).
+    public init(lookup: (String) -> String?) {
         func value(_ name: String) -> String? {
-            guard let value = environment[name], !value.isEmpty else { return nil }
+            guard let value = lookup(name), !value.isEmpty else { return nil }
             return value
         }
         hub = value("CLAUDE_OBSERVABILITY_HUB") ?? Self.defaultHub
@@ -54,20 +59,21 @@ public struct Configuration: Sendable {
         traceParent = value("TRACEPARENT")
         spoolDirectory =
             value("CLAUDE_OBSERVABILITY_SPOOL")
-            ?? Self.stateDirectory(environment: environment) + "/" + Self.folderName(forHub: hub)
+            ?? Self.stateDirectory(lookup: value) + "/" + Self.folderName(forHub: hub)
     }
 
-    /// The configuration of this process.
+    /// The configuration of this process, read with `getenv` (a dictionary of the whole
+    /// environment would cost the hook more than everything else it does).
     public static func fromProcessEnvironment() -> Configuration {
-        Configuration(environment: ProcessEnvironment.current())
+        Configuration { name in getenv(name).map { String(cString: $0) } }
     }
 
     /// The user's state directory for HookKit: `$XDG_STATE_HOME/hookkit`, else
     /// `~/Library/Application Support/HookKit` on macOS and `~/.local/state/hookkit` elsewhere.
     /// Never inside a project's work tree.
-    static func stateDirectory(environment: [String: String]) -> String {
-        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") { return state + "/hookkit" }
-        let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp/hookkit-\(getuid())"
+    static func stateDirectory(lookup value: (String) -> String?) -> String {
+        if let state = value("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/hookkit" }
+        let home = value("HOME") ?? "/tmp/hookkit-\(getuid())"
         #if canImport(Darwin)
             return home + "/Library/Application Support/HookKit"
         #else

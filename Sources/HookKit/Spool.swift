@@ -120,7 +120,7 @@ public final class QueueWriter {
     }
 
     private static func openQueue(_ spool: Spool) throws(SpoolError) -> FileDescriptor {
-        let flags = O_WRONLY | O_APPEND | O_CREAT
+        let flags = O_RDWR | O_APPEND | O_CREAT  // read too: the last byte is checked
         do {
             return try FileDescriptor.open(spool.queuePath, flags, permissions: 0o600)
         } catch  where error == .noSuchFileOrDirectory {
