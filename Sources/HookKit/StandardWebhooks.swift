@@ -21,18 +21,19 @@ public enum StandardWebhooks {
         /// Uses `bytes` as the HMAC key.
         public init(bytes: [UInt8]) { self.bytes = bytes }
 
-        /// Derives the key from a secret: `whsec_<base64>` (the spec's form) is base64-decoded;
-        /// any other string is used as its UTF-8 bytes. Throws ``SecretError`` for a `whsec_`
-        /// secret whose remainder is not valid base64 or is empty, rather than silently using a
-        /// different key than other implementations would.
+        /// Derives the key from a secret: `whsec_<base64>` (the spec's form) is base64-decoded,
+        /// with its `=` padding optional as in the reference libraries; any other string is used
+        /// as its UTF-8 bytes. Throws ``SecretError`` for a `whsec_` secret whose remainder is not
+        /// valid base64 or is empty, rather than silently using a key other implementations
+        /// would not derive.
         public init(secret: String) throws(SecretError) {
             guard secret.hasPrefix("whsec_") else {
                 bytes = Array(secret.utf8)
                 return
             }
-            guard let decoded = Base64.decode(secret.dropFirst(6)), !decoded.isEmpty else {
-                throw .invalidBase64
-            }
+            var encoded = String(secret.dropFirst(6))
+            while encoded.utf8.count % 4 != 0 { encoded += "=" }
+            guard let decoded = Base64.decode(encoded), !decoded.isEmpty else { throw .invalidBase64 }
             bytes = decoded
         }
     }
