@@ -110,17 +110,20 @@ public struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
-    /// A new id for the current time, greater than every id this process generated before
-    /// (from any thread). If the clock has stepped back, its timestamp is that of the last id.
+    /// A new id for the current time, greater than every id this function returned before in
+    /// this process (from any thread). If the clock has stepped back, its timestamp is that of
+    /// the last id until the clock catches up.
     public static func generate() -> UUIDv7 {
-        sharedGenerator.next(milliseconds: Clock.unixMilliseconds(), exact: false)
+        clockGenerator.next(milliseconds: Clock.unixMilliseconds(), exact: false)
     }
 
     /// A new id whose timestamp is exactly `milliseconds` (clamped to the 48-bit range), so that
-    /// it agrees with an event's `timestamp`. It is greater than every id generated before in this
-    /// process unless `milliseconds` is older than the newest of them; then it is merely unique.
+    /// it agrees with an event's `timestamp`. Successive calls with non-decreasing timestamps
+    /// return increasing ids (from any thread); an older timestamp starts a new sequence there.
+    /// It has its own state, so a caller's odd timestamp never holds back ``generate()``; ids of
+    /// the two kinds are unique but not ordered within the same millisecond.
     public static func generate(at milliseconds: Int64) -> UUIDv7 {
-        sharedGenerator.next(milliseconds: milliseconds, exact: true)
+        exactGenerator.next(milliseconds: milliseconds, exact: true)
     }
 
     private static func hexValue(_ character: UInt8) -> UInt8? {
@@ -145,6 +148,12 @@ extension UUIDv7 {
         /// A generator that has produced nothing yet.
         public init() {}
 
+        /// A generator in a given state (for tests of the counter's edge cases).
+        init(lastMilliseconds: Int64, counter: UInt64) {
+            self.lastMilliseconds = lastMilliseconds
+            self.counter = counter
+        }
+
         /// The next id for a clock reading of `clockMilliseconds`: strictly greater than the
         /// previous one even if the clock did not advance or stepped back (the timestamp then
         /// stays at the newest one seen). `randomBits` supplies the randomness (64 bits).
@@ -165,17 +174,16 @@ extension UUIDv7 {
         }
 
         /// The next id with a timestamp of exactly `milliseconds`: strictly greater than the
-        /// previous one when `milliseconds` is not older than it, otherwise only unique (random
-        /// counter) and the sequence's state is left alone.
+        /// previous one when `milliseconds` is not older than it. An older timestamp (or an
+        /// exhausted counter) starts a new, randomly seeded sequence at `milliseconds`: that id is
+        /// unique but not greater than the previous one.
         public mutating func next(exactMilliseconds milliseconds: Int64, randomBits: UInt64) -> UUIDv7 {
             let timestamp = min(max(milliseconds, 0), UUIDv7.maximumTimestampMilliseconds)
-            if timestamp > lastMilliseconds {
-                lastMilliseconds = timestamp
-                counter = Self.seed(randomBits)
-            } else if timestamp == lastMilliseconds, (counter + 1) >> Self.counterBits == 0 {
+            if timestamp == lastMilliseconds, (counter + 1) >> Self.counterBits == 0 {
                 counter += 1
             } else {
-                return Self.make(timestamp, Self.seed(randomBits), randomBits)
+                lastMilliseconds = timestamp
+                counter = Self.seed(randomBits)
             }
             return Self.make(lastMilliseconds, counter, randomBits)
         }
@@ -199,8 +207,8 @@ extension UUIDv7 {
     }
 }
 
-/// The process-wide generator behind ``UUIDv7/generate()``, behind a pthread mutex (which, unlike
-/// `Synchronization.Mutex`, needs no macOS 15 availability check).
+/// A process-wide generator behind a pthread mutex (which, unlike `Synchronization.Mutex`, needs
+/// no macOS 15 availability check).
 private final class SharedUUIDv7Generator: @unchecked Sendable {
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var generator = UUIDv7.Generator()
@@ -222,4 +230,7 @@ private final class SharedUUIDv7Generator: @unchecked Sendable {
     }
 }
 
-private let sharedGenerator = SharedUUIDv7Generator()
+/// Behind ``UUIDv7/generate()``.
+private let clockGenerator = SharedUUIDv7Generator()
+/// Behind ``UUIDv7/generate(at:)``.
+private let exactGenerator = SharedUUIDv7Generator()
