@@ -132,6 +132,9 @@ import Testing
         for plain in ["plain-secret", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "sécret with spaces", "whsec"] {
             #expect(try StandardWebhooks.Key(secret: plain).bytes == Array(plain.utf8))
         }
+        // Printing a key never shows the secret.
+        #expect("\(golden)" == "StandardWebhooks.Key(24 bytes, redacted)")
+        #expect(!String(reflecting: try StandardWebhooks.Signer(secrets: ["plain-secret"])).contains("112"))
         // A whsec_ secret that is not base64, or is empty, is an error rather than a silent
         // fallback to another key.
         for broken in ["whsec_", "whsec_!!!!", "whsec_abcde", "whsec_MfKQ 9r8G"] {
