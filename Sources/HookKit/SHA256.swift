@@ -39,7 +39,9 @@ public struct SHA256: HashFunction {
             remaining -= taken
             guard pendingCount == 64 else { return }
             let block = pending
-            withUnsafeBytes(of: block) { SHA256.compress(&state, $0.baseAddress.unsafelyUnwrapped, blocks: 1) }
+            withUnsafeBytes(of: block) { full in
+                SHA256.compress(&state, full.baseAddress.unsafelyUnwrapped, blocks: 1)
+            }
             pendingCount = 0
         }
 
@@ -73,7 +75,9 @@ public struct SHA256: HashFunction {
         let tailBlocks = pendingCount < 56 ? 1 : 2
         withUnsafeMutableBytes(of: &tail) { raw in
             let base = raw.baseAddress.unsafelyUnwrapped
-            withUnsafeBytes(of: pending) { base.copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: pendingCount) }
+            withUnsafeBytes(of: pending) { partial in
+                base.copyMemory(from: partial.baseAddress.unsafelyUnwrapped, byteCount: pendingCount)
+            }
             raw[pendingCount] = 0x80
             raw.storeBytes(of: (length &<< 3).bigEndian, toByteOffset: tailBlocks * 64 - 8, as: UInt64.self)
             SHA256.compress(&state, UnsafeRawPointer(base), blocks: tailBlocks)

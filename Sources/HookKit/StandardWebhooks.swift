@@ -14,9 +14,15 @@ public enum StandardWebhooks {
     public static let defaultTolerance: Int64 = 300
 
     /// A signing key, derived from a configured secret.
-    public struct Key: Sendable, Hashable {
+    public struct Key: Sendable, Hashable, CustomStringConvertible, CustomDebugStringConvertible {
         /// The HMAC key bytes.
         public let bytes: [UInt8]
+
+        /// A redacted description, so that logging a key (or a signer) never prints the secret.
+        public var description: String { "StandardWebhooks.Key(\(bytes.count) bytes, redacted)" }
+
+        /// Same as ``description``.
+        public var debugDescription: String { description }
 
         /// Uses `bytes` as the HMAC key.
         public init(bytes: [UInt8]) { self.bytes = bytes }

@@ -16,7 +16,7 @@ import Testing
     @Test func matchesFoundationForAllLengthsAndByteValues() {
         // Lengths 0...300 cover every tail; the data covers all 256 byte values and so all 64
         // characters. Foundation's encoder is an independent implementation.
-        let data = TestSupport.deterministicBytes(count: 300) + (0...255).map { UInt8($0) }
+        let data = CryptoTestSupport.deterministicBytes(count: 300) + (0...255).map { UInt8($0) }
         for length in 0...data.count {
             let bytes = Array(data.prefix(length))
             let encoded = Base64.encode(bytes)
@@ -26,7 +26,7 @@ import Testing
     }
 
     @Test func roundTripsOneMebibyte() {
-        let bytes = TestSupport.deterministicBytes(count: 1 << 20)
+        let bytes = CryptoTestSupport.deterministicBytes(count: 1 << 20)
         let encoded = bytes.withUnsafeBytes { Base64.encode(bufferPointer: $0) }
         #expect(encoded.utf8.count == (1 << 20 + 2) / 3 * 4)
         #expect(encoded == Data(bytes).base64EncodedString())
@@ -53,7 +53,7 @@ import Testing
 
     @Test func rejectsRandomGarbageWithoutTrapping() {
         // Random printable text of lengths that are multiples of 4: Foundation is the oracle.
-        let noise = TestSupport.deterministicBytes(count: 40_000, seed: 42)
+        let noise = CryptoTestSupport.deterministicBytes(count: 40_000, seed: 42)
         for start in stride(from: 0, to: noise.count - 16, by: 16) {
             let text = String(decoding: noise[start..<start + 16].map { 0x21 + $0 % 94 }, as: UTF8.self)
             let expected = Data(base64Encoded: text).map { [UInt8]($0) }

@@ -28,14 +28,14 @@ import Testing
         #expect(code.hexString.prefix(expected.count) == expected)
         #expect(code.bytes.count == 32 && HashedAuthenticationCode<SHA256>.byteCount == 32)
         if expected.count == 64 {
-            let expectedBytes = try #require(TestSupport.bytes(hex: expected))
+            let expectedBytes = try #require(CryptoTestSupport.bytes(hex: expected))
             #expect(HMAC<SHA256>.isValidAuthenticationCode(expectedBytes, authenticating: data, using: key))
         }
     }
 
     @Test func streamingMatchesOneShot() {
-        let key = TestSupport.deterministicBytes(count: 40, seed: 7)
-        let message = TestSupport.deterministicBytes(count: 1000, seed: 8)
+        let key = CryptoTestSupport.deterministicBytes(count: 40, seed: 7)
+        let message = CryptoTestSupport.deterministicBytes(count: 1000, seed: 8)
         let expected = HMAC<SHA256>.authenticationCode(for: message, using: key)
         for chunk in [1, 63, 64, 65, 999] {
             var hmac = HMAC<SHA256>(key: key)
@@ -62,7 +62,7 @@ import Testing
             for n in (63, 64, 65):
                 print(hmac.new(b'\\x5a' * n, b'block-size keys', hashlib.sha256).hexdigest())
             """
-        let output = try #require(TestSupport.runPython(script), "python3 is required for this test")
+        let output = try #require(CryptoTestSupport.runPython(script), "python3 is required for this test")
         let expected = output.split(separator: "\n").map(String.init)
         try #require(expected.count == 3)
         for (key, mac) in zip(keys, expected) {
@@ -72,7 +72,7 @@ import Testing
 
     @Test func rejectsWrongCodesKeysAndData() throws {
         let (key, data, expected) = Self.rfc4231[1]
-        let good = try #require(TestSupport.bytes(hex: expected))
+        let good = try #require(CryptoTestSupport.bytes(hex: expected))
         var flipped = good
         flipped[31] ^= 0x01
         #expect(!HMAC<SHA256>.isValidAuthenticationCode(flipped, authenticating: data, using: key))

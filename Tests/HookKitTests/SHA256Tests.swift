@@ -11,7 +11,7 @@ import Testing
 
     /// Parses SHA256ShortMsg.rsp / SHA256LongMsg.rsp (`Len` is in bits; `Msg = 00` for Len 0).
     static func messageVectors(_ file: String) throws -> [Vector] {
-        let text = try String(contentsOf: TestSupport.vectorsDirectory.appendingPathComponent(file), encoding: .utf8)
+        let text = try String(contentsOf: CryptoTestSupport.vectorsDirectory.appendingPathComponent(file), encoding: .utf8)
         var vectors: [Vector] = []
         var bitLength: Int?
         var message: [UInt8]?
@@ -21,7 +21,7 @@ import Testing
             guard parts.count == 2 else { continue }
             switch parts[0] {
             case "Len": bitLength = Int(parts[1])
-            case "Msg": message = TestSupport.bytes(hex: parts[1])
+            case "Msg": message = CryptoTestSupport.bytes(hex: parts[1])
             case "MD":
                 let length = try #require(bitLength)
                 let bytes = try #require(message)
@@ -90,13 +90,13 @@ import Testing
     /// each over the concatenation of the previous three digests.
     @Test func cavpMonteCarlo() throws {
         let text = try String(
-            contentsOf: TestSupport.vectorsDirectory.appendingPathComponent("SHA256Monte.rsp"), encoding: .utf8)
+            contentsOf: CryptoTestSupport.vectorsDirectory.appendingPathComponent("SHA256Monte.rsp"), encoding: .utf8)
         var seed: [UInt8]?
         var checkpoints: [String] = []
         for rawLine in text.split(whereSeparator: \.isNewline) {
             let parts = rawLine.trimmingCharacters(in: .whitespaces).components(separatedBy: " = ")
             guard parts.count == 2 else { continue }
-            if parts[0] == "Seed" { seed = TestSupport.bytes(hex: parts[1]) }
+            if parts[0] == "Seed" { seed = CryptoTestSupport.bytes(hex: parts[1]) }
             if parts[0] == "MD" { checkpoints.append(parts[1].lowercased()) }
         }
         #expect(checkpoints.count == 100)
@@ -111,7 +111,7 @@ import Testing
                 (md0, md1, md2) = (md1, md2, hasher.finalize().bytes)
             }
             current = md2
-            #expect(TestSupport.hex(current) == expected)
+            #expect(CryptoTestSupport.hex(current) == expected)
         }
     }
 
@@ -119,10 +119,10 @@ import Testing
     /// chunks, against Python's hashlib, in a single python3 run.
     @Test func matchesHashlibForEveryLength() throws {
         let maxShort = 1100
-        let largeSizes = TestSupport.stress
+        let largeSizes = CryptoTestSupport.stress
             ? [1 << 20, 3 << 20 | 1, 64 << 20 | 63]
             : [1 << 20, (2 << 20) + 65]
-        let data = TestSupport.deterministicBytes(count: largeSizes.max() ?? 0)
+        let data = CryptoTestSupport.deterministicBytes(count: largeSizes.max() ?? 0)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("hookkit-sha256-\(getpid()).bin")
         try Data(data).write(to: file)
         defer { try? FileManager.default.removeItem(at: file) }
@@ -134,7 +134,7 @@ import Testing
                 print(hashlib.sha256(data[:n]).hexdigest())
             """
         let output = try #require(
-            TestSupport.runPython(script, arguments: [file.path, String(maxShort)] + largeSizes.map(String.init)),
+            CryptoTestSupport.runPython(script, arguments: [file.path, String(maxShort)] + largeSizes.map(String.init)),
             "python3 with hashlib is required for this test")
         let expected = output.split(separator: "\n").map(String.init)
         let lengths = Array(0...maxShort) + largeSizes
@@ -151,7 +151,7 @@ import Testing
     }
 
     @Test func everyInputPathAgrees() {
-        let message = TestSupport.deterministicBytes(count: 333)
+        let message = CryptoTestSupport.deterministicBytes(count: 333)
         let expected = SHA256.hash(data: message)
         // Non-contiguous sequence (staged through the generic path), slice, and String UTF-8 view.
         #expect(SHA256.hash(data: message.lazy.map { $0 }) == expected)
@@ -181,7 +181,7 @@ import Testing
         #expect(digest.bytes.count == SHA256.byteCount && SHA256.byteCount == 32)
         #expect(SHA256.blockByteCount == 64)
         #expect(digest.description == digest.hexString)
-        #expect(TestSupport.hex(digest) == digest.hexString)
+        #expect(CryptoTestSupport.hex(digest) == digest.hexString)
         let rebuilt = try #require(SHA256Digest(bytes: digest.bytes))
         #expect(rebuilt == digest && rebuilt.hashValue == digest.hashValue)
         var altered = digest.bytes

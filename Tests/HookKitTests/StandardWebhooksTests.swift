@@ -61,7 +61,7 @@ import Testing
     }
 
     @Test func rotationAcceptsAnyListedSecretAndSignature() throws {
-        let newSecret = "whsec_" + Base64.encode(TestSupport.deterministicBytes(count: 32, seed: 3))
+        let newSecret = "whsec_" + Base64.encode(CryptoTestSupport.deterministicBytes(count: 32, seed: 3))
         let other = try StandardWebhooks.Key(secret: newSecret)
         let newSignature = StandardWebhooks.sign(id: Self.id, timestamp: Self.timestamp, body: Self.body, key: other)
         #expect(newSignature != Self.signature)
@@ -132,6 +132,9 @@ import Testing
         for plain in ["plain-secret", "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "sécret with spaces", "whsec"] {
             #expect(try StandardWebhooks.Key(secret: plain).bytes == Array(plain.utf8))
         }
+        // Printing a key never shows the secret.
+        #expect("\(golden)" == "StandardWebhooks.Key(24 bytes, redacted)")
+        #expect(!String(reflecting: try StandardWebhooks.Signer(secrets: ["plain-secret"])).contains("112"))
         // A whsec_ secret that is not base64, or is empty, is an error rather than a silent
         // fallback to another key.
         for broken in ["whsec_", "whsec_!!!!", "whsec_abcde", "whsec_MfKQ 9r8G"] {
@@ -148,7 +151,7 @@ import Testing
             content = sys.argv[1].encode() + b'.' + sys.argv[2].encode() + b'.' + sys.argv[3].encode()
             print('v1,' + base64.b64encode(hmac.new(b'plain-secret', content, hashlib.sha256).digest()).decode())
             """
-        let output = try #require(TestSupport.runPython(
+        let output = try #require(CryptoTestSupport.runPython(
             script, arguments: [Self.id, String(Self.timestamp), String(decoding: Self.body, as: UTF8.self)]))
         #expect(header == output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(Self.verify(try Self.verifier(["plain-secret"]), signature: header) == .success(Self.timestamp))
@@ -158,7 +161,7 @@ import Testing
     /// directions, with a fresh timestamp (it verifies against its own clock). CI installs it
     /// (`pip install standardwebhooks`); where it is missing the test records a known issue.
     @Test func interoperatesWithTheReferencePythonPackage() throws {
-        guard TestSupport.runPython("import standardwebhooks") != nil else {
+        guard CryptoTestSupport.runPython("import standardwebhooks") != nil else {
             withKnownIssue("reference cross-check skipped") {
                 Issue.record("python3 cannot import standardwebhooks; install it: python3 -m pip install standardwebhooks")
             }
@@ -167,7 +170,7 @@ import Testing
         let now = Clock.unixSeconds()
         let id = UUIDv7.generate().uuidString
         let body = Array(#"{"event_uuid":"\#(id)","payload":{"text":"héllo ✓"},"timestamp":1}"#.utf8)
-        let rawKey = TestSupport.deterministicBytes(count: 32, seed: 11)
+        let rawKey = CryptoTestSupport.deterministicBytes(count: 32, seed: 11)
         let cases: [(secret: String, pythonSecret: String)] = [
             (Self.secret, Self.secret),
             ("whsec_" + Base64.encode(rawKey), "whsec_" + Base64.encode(rawKey)),
@@ -202,7 +205,7 @@ import Testing
         // A tampered signature must be rejected by the reference too (the check is not vacuous).
         arguments += [Self.secret, Self.signature]
 
-        let output = try #require(TestSupport.runPython(script, arguments: arguments))
+        let output = try #require(CryptoTestSupport.runPython(script, arguments: arguments))
         let lines = output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         try #require(lines.count == cases.count + 1 && lines.allSatisfy { $0.count == 2 })
         for (index, (secret, _)) in cases.enumerated() {

@@ -80,7 +80,7 @@ import Testing
 
     @Test func tightLoopIsStrictlyIncreasing() {
         // Strictly increasing implies unique. HOOKKIT_STRESS=1 runs ten times as many.
-        let count = TestSupport.stress ? 10_000_000 : 1_000_000
+        let count = CryptoTestSupport.stress ? 10_000_000 : 1_000_000
         var previous = UUIDv7.generate()
         var increasing = 0
         let first = previous
@@ -97,7 +97,7 @@ import Testing
 
     @Test func monotonicAndUniqueAcrossThreads() {
         let threads = 4
-        let perThread = TestSupport.stress ? 500_000 : 50_000
+        let perThread = CryptoTestSupport.stress ? 500_000 : 50_000
         let results = ResultsBox(count: threads)
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             var ids: [UUIDv7] = []

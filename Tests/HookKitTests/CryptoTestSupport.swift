@@ -2,7 +2,7 @@ import Foundation
 import HookKit
 
 /// Helpers shared by the crypto test suites: vector files, hex, deterministic data, python3.
-enum TestSupport {
+enum CryptoTestSupport {
     /// Tests/HookKitTests/Vectors, found from this file's path (no bundle resources).
     static let vectorsDirectory = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().appendingPathComponent("Vectors")
@@ -27,8 +27,7 @@ enum TestSupport {
 
     /// Lowercase hexadecimal of `bytes`.
     static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
-            .joined()
+        bytes.map { String(format: "%02x", $0) }.joined()
     }
 
     /// `count` pseudo-random bytes from a fixed xorshift seed: the same on every run and platform.
