@@ -4,7 +4,7 @@
 It accepts TLS on free loopback ports and forwards the decrypted bytes to a plain HTTP server:
 the one at --upstream HOST:PORT (for example hook-hub), or, without --upstream, a tiny built-in
 HTTP/1.1 server with keep-alive that answers every request with 201 and
-{"method": ..., "path": ..., "bytes": N}.
+{"method": ..., "path": ..., "host": <Host header>, "bytes": N}.
 
   tls-proxy.py --cert server.pem --key server.key [--wrong-cert other.pem --wrong-key other.key]
                [--upstream 127.0.0.1:4000]
@@ -32,7 +32,9 @@ class Backend(http.server.BaseHTTPRequestHandler):
     def _answer(self):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        reply = json.dumps({"method": self.command, "path": self.path, "bytes": len(body)}).encode()
+        reply = json.dumps(
+            {"method": self.command, "path": self.path, "host": self.headers.get("Host"), "bytes": len(body)}
+        ).encode()
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(reply)))

@@ -29,13 +29,18 @@ public struct TLSTunnel: HTTPConnector {
 
     /// The helper to start; `nil` when no path could be worked out (every connect then fails).
     public var helperPath: String?
+    /// A PEM file of extra CA certificates for the helper to trust (`--ca-file`); `nil` leaves it
+    /// to the helper, which reads `CLAUDE_OBSERVABILITY_CA_FILE`.
+    public var caFile: String?
     /// Extra time the helper gets beyond the connect timeout to report its own, more precise
     /// timeout before it is killed.
     var gracePeriodMilliseconds = 250
 
-    /// A tunnel through the helper at `helperPath` (by default ``defaultHelperPath(lookup:)``).
-    public init(helperPath: String? = TLSTunnel.defaultHelperPath()) {
+    /// A tunnel through the helper at `helperPath` (by default ``defaultHelperPath(lookup:)``),
+    /// trusting `caFile` on top of the system's CAs when given.
+    public init(helperPath: String? = TLSTunnel.defaultHelperPath(), caFile: String? = nil) {
         self.helperPath = helperPath
+        self.caFile = caFile
     }
 
     /// `CLAUDE_OBSERVABILITY_TLS_HELPER` when set, else `hookkit-tls` in the running executable's
@@ -120,8 +125,8 @@ public struct TLSTunnel: HTTPConnector {
             guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
                 throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
             }
-            // For stderr, a socket pair rather than a pipe: pipe2(O_CLOEXEC) is not imported into Swift, and
-            // the descriptors must be close-on-exec from birth (other threads may spawn too).
+            // For stderr, a socket pair rather than a pipe: pipe2(O_CLOEXEC) is not imported into
+            // Swift, and the descriptors must be close-on-exec from birth (other threads spawn too).
             let stream = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
             guard socketpair(AF_UNIX, stream, 0, &errorPipe) == 0 else {
                 let error = Errno.current
@@ -151,14 +156,20 @@ public struct TLSTunnel: HTTPConnector {
         sigemptyset(&defaults)
         sigaddset(&defaults, SIGPIPE)
         posix_spawnattr_setsigdefault(&attributes, &defaults)
+        // No blocked signals either: the calling thread's mask (a worker thread may block most
+        // signals) would otherwise be inherited.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
         #if canImport(Darwin)
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_CLOEXEC_DEFAULT))
+            let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_CLOEXEC_DEFAULT
         #else
-            posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF))
+            let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
         #endif
-        let arguments = [
-            path, "--connect-timeout-ms", String(timeoutMilliseconds), endpoint.host, String(endpoint.port),
-        ]
+        posix_spawnattr_setflags(&attributes, Int16(flags))
+        var arguments = [path, "--connect-timeout-ms", String(timeoutMilliseconds)]
+        if let caFile { arguments += ["--ca-file", caFile] }
+        arguments += [endpoint.host, String(endpoint.port)]
         let argv = arguments.map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var pid: pid_t = 0

@@ -16,7 +16,7 @@ let usage = """
     hookkit-tls \(HookKitVersion.current): relay a byte stream over TLS to HOST:PORT.
 
     USAGE
-      hookkit-tls [--connect-timeout-ms MS] HOST PORT
+      hookkit-tls [--connect-timeout-ms MS] [--ca-file PEM] HOST PORT
       hookkit-tls --help | --version
 
     Standard input and output must be one connected stream (HookKit's flusher passes one end of
@@ -30,6 +30,8 @@ let usage = """
     OPTIONS
       --connect-timeout-ms MS   time allowed for resolving, connecting and the handshake
                                 (default 10000)
+      --ca-file PEM             extra CA certificates to trust, on top of the system's
+                                (overrides CLAUDE_OBSERVABILITY_CA_FILE)
 
     ENVIRONMENT
       CLAUDE_OBSERVABILITY_CA_FILE   a PEM file of extra CA certificates to trust, on top of the
@@ -47,12 +49,14 @@ struct Invocation {
     var host: String
     var port: UInt16
     var timeoutMilliseconds = 10_000
+    var caFile: String?
 }
 
 func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation {
     var rest = arguments
     var positional: [String] = []
     var timeout = 10_000
+    var caFile = configuredCAFile()
     while let argument = rest.popFirst() {
         switch argument {
         case "--help", "-h":
@@ -66,6 +70,9 @@ func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation 
                 throw .usage("--connect-timeout-ms needs a positive number of milliseconds")
             }
             timeout = value
+        case "--ca-file":
+            guard let path = rest.popFirst(), !path.isEmpty else { throw .usage("--ca-file needs a path") }
+            caFile = path
         default:
             if argument.hasPrefix("-"), argument.count > 1 { throw .usage("unknown option \(argument) (see --help)") }
             positional.append(argument)
@@ -76,7 +83,7 @@ func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation 
     if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
     guard !host.isEmpty else { throw .usage("empty HOST") }
     guard let port = UInt16(positional[1]), port > 0 else { throw .usage("invalid PORT \(positional[1])") }
-    return Invocation(host: host, port: port, timeoutMilliseconds: timeout)
+    return Invocation(host: host, port: port, timeoutMilliseconds: timeout, caFile: caFile)
 }
 
 /// The extra CA file from `CLAUDE_OBSERVABILITY_CA_FILE`, if set.
@@ -94,12 +101,12 @@ func main() -> Never {
         #if canImport(Network)
             try NetworkTunnel(
                 host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
-                caFile: configuredCAFile()
+                caFile: invocation.caFile
             ).run()
         #elseif canImport(Glibc)
             try OpenSSLTunnel(
                 host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
-                caFile: configuredCAFile()
+                caFile: invocation.caFile
             ).run()
         #else
             throw TunnelFailure.setup("no TLS implementation for this platform")
