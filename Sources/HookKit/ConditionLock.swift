@@ -1,0 +1,65 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
+/// A mutex with a condition variable (`pthread_mutex_t` + `pthread_cond_t`).
+///
+/// Used where `Synchronization.Mutex` is not enough (waiting for a condition) or not available
+/// (macOS before 15).
+public final class ConditionLock: @unchecked Sendable {
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    /// A new, unlocked lock.
+    public init() {
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(condition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(condition)
+        pthread_mutex_destroy(mutex)
+        condition.deallocate()
+        mutex.deallocate()
+    }
+
+    /// Acquires the lock.
+    public func lock() { pthread_mutex_lock(mutex) }
+
+    /// Releases the lock.
+    public func unlock() { pthread_mutex_unlock(mutex) }
+
+    /// Runs `body` with the lock held.
+    @inline(__always)
+    public func withLock<R, E: Error>(_ body: () throws(E) -> R) throws(E) -> R {
+        lock()
+        defer { unlock() }
+        return try body()
+    }
+
+    /// Waits for a ``broadcast()``; call with the lock held (it is held again on return).
+    /// Wake-ups can be spurious: re-check the condition in a loop.
+    public func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// Wakes every waiter.
+    public func broadcast() { pthread_cond_broadcast(condition) }
+}
+
+/// A value protected by a lock, for sharing mutable state between threads.
+public final class Locked<Value>: @unchecked Sendable {
+    private let lock = ConditionLock()
+    private var value: Value
+
+    /// Wraps `value`.
+    public init(_ value: Value) { self.value = value }
+
+    /// Runs `body` with exclusive access to the value.
+    @inline(__always)
+    public func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
+    }
+}
