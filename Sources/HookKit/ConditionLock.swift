@@ -46,20 +46,3 @@ public final class ConditionLock: @unchecked Sendable {
     /// Wakes every waiter.
     public func broadcast() { pthread_cond_broadcast(condition) }
 }
-
-/// A value protected by a lock, for sharing mutable state between threads.
-public final class Locked<Value>: @unchecked Sendable {
-    private let lock = ConditionLock()
-    private var value: Value
-
-    /// Wraps `value`.
-    public init(_ value: Value) { self.value = value }
-
-    /// Runs `body` with exclusive access to the value.
-    @inline(__always)
-    public func withLock<R, E: Error>(_ body: (inout Value) throws(E) -> R) throws(E) -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
-}

@@ -1,9 +1,75 @@
-// TEMPORARY: replaced by the crypto branch's StandardWebhooks; delete before merging.
-struct WebhookSignatureVerifier: Sendable {
-    struct Failure: Error, CustomStringConvertible { var description: String }
-    let secrets: [String]
-    let toleranceSeconds: Int64
-    func verify(id: String?, timestamp: String?, signatures: String?, body: [UInt8], now: Int64) -> Result<Void, Failure> {
-        .failure(Failure(description: "signature verification not available yet"))
+// TEMPORARY: replaced by the real SHA256.swift / UUIDv7.swift when the crypto branch merges.
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#endif
+
+public struct SHA256Digest: Sendable, Hashable, CustomStringConvertible {
+    public var bytes: [UInt8]
+    public var hexString: String {
+        bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
     }
+    public var description: String { hexString }
+}
+
+public struct SHA256: Sendable {
+    public static func hash(data: some Sequence<UInt8>) -> SHA256Digest {
+        let k: [UInt32] = [
+            0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98,
+            0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786,
+            0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8,
+            0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13,
+            0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85, 0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819,
+            0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a,
+            0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7,
+            0xc67178f2,
+        ]
+        var h: [UInt32] = [
+            0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+        ]
+        var m = Array(data); let bitLength = UInt64(m.count) * 8
+        m.append(0x80); while m.count % 64 != 56 { m.append(0) }
+        for i in (0..<8).reversed() { m.append(UInt8(truncatingIfNeeded: bitLength >> (UInt64(i) * 8))) }
+        func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+        for chunk in stride(from: 0, to: m.count, by: 64) {
+            var w = [UInt32](repeating: 0, count: 64)
+            for i in 0..<16 { w[i] = (0..<4).reduce(0) { $0 << 8 | UInt32(m[chunk + i * 4 + $1]) } }
+            for i in 16..<64 {
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
+            for i in 0..<64 {
+                let t1 = hh &+ (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) &+ ((e & f) ^ (~e & g)) &+ k[i] &+ w[i]
+                let t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) &+ ((a & b) ^ (a & c) ^ (b & c))
+                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+            }
+            for (i, v) in [a, b, c, d, e, f, g, hh].enumerated() { h[i] = h[i] &+ v }
+        }
+        return SHA256Digest(
+            bytes: h.flatMap { v in (0..<4).map { UInt8(truncatingIfNeeded: v >> (24 - 8 * UInt32($0))) } })
+    }
+}
+
+public struct UUIDv7: Sendable, Hashable, CustomStringConvertible {
+    public var bytes: [UInt8]
+    public var timestampMilliseconds: Int64 {
+        bytes[0..<6].reduce(0) { $0 << 8 | Int64($1) }
+    }
+    public static func generate() -> UUIDv7 {
+        let ms = Clock.unixMilliseconds()
+        var b = [UInt8](repeating: 0, count: 16)
+        for i in 6..<16 { b[i] = UInt8.random(in: 0...255) }
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: ms >> (40 - 8 * Int64(i))) }
+        b[6] = 0x70 | (b[6] & 0x0F); b[8] = 0x80 | (b[8] & 0x3F)
+        return UUIDv7(bytes: b)
+    }
+    public var uuidString: String {
+        let hex = bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }
+        return [hex[0..<4], hex[4..<6], hex[6..<8], hex[8..<10], hex[10..<16]].map { $0.joined() }.joined(
+            separator: "-")
+    }
+    public var description: String { uuidString }
 }

@@ -1,1 +1,92 @@
-print("send-event")
+// send-event: the command Claude Code runs for every hook event. See `send-event --help`.
+import HookKit
+
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#endif
+
+let usage = """
+    send-event \(HookKitVersion.current): queue a Claude Code hook event for delivery to a hub.
+
+    USAGE
+      send-event [--source-app NAME] [--event-type TYPE]   (as a hook: event JSON on stdin)
+      send-event status [--json]
+      send-event --help | --version
+
+    As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage) and
+    appends it to the spool, printing nothing on stdout and always exiting 0.
+
+    OPTIONS
+      --source-app NAME   project name (default: $CLAUDE_OBSERVABILITY_SOURCE_APP, else the
+                          name of $CLAUDE_PROJECT_DIR or of the input's cwd)
+      --event-type TYPE   event type (default: the input's hook_event_name)
+
+    ENVIRONMENT
+      CLAUDE_OBSERVABILITY_HUB          hub URL (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_SPOOL        spool folder (default: per hub, in the user's state folder)
+      CLAUDE_OBSERVABILITY_MAX_PAYLOAD  largest payload kept whole, bytes (default 262144)
+      CLAUDE_OBSERVABILITY_SOURCE_APP   project name
+      CLAUDE_AGENT_VERSION              sent as agent_version
+    """
+
+func writeError(_ text: String) {
+    var line = Array(text.utf8)
+    line.append(UInt8(ascii: "\n"))
+    try? FileDescriptor.standardError.writeAll(line)
+}
+
+func writeOutput(_ text: String) {
+    try? FileDescriptor.standardOutput.writeAll(Array((text + "\n").utf8))
+}
+
+/// The hook: whatever happens, nothing on stdout and exit status 0.
+func runHook(_ arguments: ArraySlice<String>) -> Never {
+    var sourceApp: String?
+    var eventType: String?
+    var rest = arguments
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--source-app": sourceApp = rest.popFirst()
+        case "--event-type": eventType = rest.popFirst()
+        default: writeError("send-event: ignoring unknown argument '\(argument)' (see --help)")
+        }
+    }
+    if isatty(0) == 1 {
+        writeError("send-event: expects a hook event as JSON on stdin (see --help); nothing recorded")
+        exit(0)
+    }
+    let configuration = Configuration.fromProcessEnvironment()
+    let envelope = EventEnvelope(
+        configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp,
+        eventTypeOverride: eventType)
+    let input = StandardInputReader.read()
+    let outcome = Hook.record(input, envelope: envelope, spool: Spool(directory: configuration.spoolDirectory))
+    for message in outcome.messages { writeError(message) }
+    exit(0)
+}
+
+func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
+    let configuration = Configuration.fromProcessEnvironment()
+    let status = SpoolStatus(spool: Spool(directory: configuration.spoolDirectory), hub: configuration.hub)
+    switch Array(arguments) {
+    case []: writeOutput(status.text())
+    case ["--json"]: writeOutput(status.json())
+    default:
+        writeError(
+            "send-event status: unknown arguments \(arguments.joined(separator: " ")) (usage: send-event status [--json])"
+        )
+        return 64
+    }
+    return 0
+}
+
+CrashGuard.install()
+let arguments = CommandLine.arguments.dropFirst()
+switch arguments.first {
+case "--help", "-h", "help": writeOutput(usage)
+case "--version": writeOutput("send-event \(HookKitVersion.current)")
+case "status": exit(runStatus(arguments.dropFirst()))
+default: runHook(arguments)
+}

@@ -1,0 +1,28 @@
+/// The per-event work of the `send-event` hook: stamp the input and queue it.
+public enum Hook {
+    /// What happened to one hook invocation.
+    public struct Outcome: Sendable {
+        /// The event's id, when it was queued.
+        public var eventID: UUIDv7?
+        /// Lines for stderr: problems with the input (the event is still queued) or with the spool.
+        public var messages: [String]
+    }
+
+    /// Turns `input` into an event and appends it to `spool`. Never throws: every problem becomes a
+    /// message, and the input is queued whenever the spool can be written at all.
+    public static func record(_ input: HookInput, envelope: EventEnvelope, spool: Spool) -> Outcome {
+        let id = UUIDv7.generate()
+        let event = envelope.encode(input, id: id)
+        var messages: [String] = []
+        if let problem = event.payloadError {
+            messages.append("send-event: event \(id) queued with payload_error: \(problem)")
+        }
+        do {
+            try spool.append(event.line)
+        } catch {
+            messages.append("send-event: event not recorded: \(error)")
+            return Outcome(eventID: nil, messages: messages)
+        }
+        return Outcome(eventID: id, messages: messages)
+    }
+}
