@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Starting a detached POSIX thread (no Foundation `Thread`).
@@ -20,22 +20,20 @@ public enum DetachedThread {
         pthread_attr_setstacksize(&attributes, stackSize)
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         #if canImport(Darwin)
-            var thread: pthread_t? = nil
+        var thread: pthread_t? = nil
         #else
-            var thread = pthread_t()
+        var thread = pthread_t()
         #endif
-        let status = pthread_create(
-            &thread, &attributes,
-            { raw in
-                #if canImport(Darwin)
-                    let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                #else
-                    guard let raw else { return nil }
-                    let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
-                #endif
-                box.body()
-                return nil
-            }, box)
+        let status = pthread_create(&thread, &attributes, { raw in
+            #if canImport(Darwin)
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            #else
+            guard let raw else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(raw).takeRetainedValue()
+            #endif
+            box.body()
+            return nil
+        }, box)
         if status != 0 {
             Unmanaged<Box>.fromOpaque(box).release()
             throw Errno(rawValue: status)

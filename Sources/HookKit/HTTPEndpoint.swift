@@ -21,7 +21,7 @@ public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public init?(url: String) {
         let scheme = "http://"
         guard url.utf8.count > scheme.utf8.count,
-            String(url.prefix(scheme.count)).lowercased() == scheme
+              String(url.prefix(scheme.count)).lowercased() == scheme
         else { return nil }
         let rest = url.dropFirst(scheme.count)
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex

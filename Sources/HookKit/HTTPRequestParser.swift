@@ -240,7 +240,7 @@ public struct HTTPRequestParser: Sendable {
     private static func isTokenChar(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"):
+             UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(b)
@@ -266,8 +266,7 @@ public struct HTTPRequestParser: Sendable {
         let version = Array(buffer[(secondSpace + 1)..<line.upperBound])
         let prefix = Array("HTTP/".utf8)
         guard version.count == 8, Array(version[0..<5]) == prefix, version[6] == UInt8(ascii: "."),
-            let major = hexDigit(version[5]), major < 10, let minor = hexDigit(version[7]), minor < 10
-        else {
+              let major = hexDigit(version[5]), major < 10, let minor = hexDigit(version[7]), minor < 10 else {
             throw .bad("malformed HTTP version")
         }
         guard major == 1, minor <= 1 else {

@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// An IPv4 or IPv6 socket address (address plus port), parsed and printed without the resolver.
@@ -63,9 +63,9 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         #if canImport(Darwin)
-            hints.ai_socktype = SOCK_STREAM
+        hints.ai_socktype = SOCK_STREAM
         #else
-            hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         #endif
         var list: UnsafeMutablePointer<addrinfo>? = nil
         let status = getaddrinfo(name, String(port), &hints, &list)
@@ -116,7 +116,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case .ipv4(let a, let b, let c, let d):
             var sin = sockaddr_in()
             #if canImport(Darwin)
-                sin.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
+            sin.sin_len = UInt8(MemoryLayout<sockaddr_in>.size)
             #endif
             sin.sin_family = sa_family_t(AF_INET)
             sin.sin_port = port.bigEndian
@@ -131,7 +131,7 @@ public struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         case .ipv6(let bytes):
             var sin6 = sockaddr_in6()
             #if canImport(Darwin)
-                sin6.sin6_len = UInt8(MemoryLayout<sockaddr_in6>.size)
+            sin6.sin6_len = UInt8(MemoryLayout<sockaddr_in6>.size)
             #endif
             sin6.sin6_family = sa_family_t(AF_INET6)
             sin6.sin6_port = port.bigEndian
@@ -190,16 +190,16 @@ public struct Socket: Hashable, Sendable {
     /// Creates a TCP stream socket for `family` (`AF_INET`/`AF_INET6`), close-on-exec.
     public static func tcp(family: Int32) throws(Errno) -> Socket {
         #if canImport(Darwin)
-            let fd = try retryingOnInterrupt { Darwin.socket(family, SOCK_STREAM, 0) }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            let socket = Socket(rawValue: fd)
-            try? socket.setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
-            return socket
+        let fd = try retryingOnInterrupt { Darwin.socket(family, SOCK_STREAM, 0) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        let socket = Socket(rawValue: fd)
+        try? socket.setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
+        return socket
         #else
-            let fd = try retryingOnInterrupt {
-                Glibc.socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            }
-            return Socket(rawValue: fd)
+        let fd = try retryingOnInterrupt {
+            Glibc.socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        }
+        return Socket(rawValue: fd)
         #endif
     }
 
@@ -223,9 +223,9 @@ public struct Socket: Hashable, Sendable {
     public func bind(to address: SocketAddress) throws(Errno) {
         let result = address.withSockAddr { pointer, length in
             #if canImport(Darwin)
-                Darwin.bind(rawValue, pointer, length)
+            Darwin.bind(rawValue, pointer, length)
             #else
-                Glibc.bind(rawValue, pointer, length)
+            Glibc.bind(rawValue, pointer, length)
             #endif
         }
         if result != 0 { throw Errno.current }
@@ -234,15 +234,15 @@ public struct Socket: Hashable, Sendable {
     /// Accepts a connection; the new socket is close-on-exec (and `SO_NOSIGPIPE` on Darwin).
     public func accept() throws(Errno) -> Socket {
         #if canImport(Darwin)
-            let fd = try retryingOnInterrupt { Darwin.accept(rawValue, nil, nil) }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            let socket = Socket(rawValue: fd)
-            try? socket.setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
-            return socket
+        let fd = try retryingOnInterrupt { Darwin.accept(rawValue, nil, nil) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        let socket = Socket(rawValue: fd)
+        try? socket.setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
+        return socket
         #else
-            let fd = try retryingOnInterrupt { Glibc.accept(rawValue, nil, nil) }
-            _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
-            return Socket(rawValue: fd)
+        let fd = try retryingOnInterrupt { Glibc.accept(rawValue, nil, nil) }
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        return Socket(rawValue: fd)
         #endif
     }
 
@@ -254,9 +254,9 @@ public struct Socket: Hashable, Sendable {
         defer { _ = fcntl(rawValue, F_SETFL, flags) }
         let result = address.withSockAddr { pointer, length in
             #if canImport(Darwin)
-                Darwin.connect(rawValue, pointer, length)
+            Darwin.connect(rawValue, pointer, length)
             #else
-                Glibc.connect(rawValue, pointer, length)
+            Glibc.connect(rawValue, pointer, length)
             #endif
         }
         if result == 0 { return }
@@ -280,9 +280,9 @@ public struct Socket: Hashable, Sendable {
             let now = Clock.monotonicNanoseconds()
             let remaining = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
             #if canImport(Darwin)
-                let result = Darwin.poll(&entry, 1, remaining)
+            let result = Darwin.poll(&entry, 1, remaining)
             #else
-                let result = Glibc.poll(&entry, 1, remaining)
+            let result = Glibc.poll(&entry, 1, remaining)
             #endif
             if result > 0 { return true }
             if result == 0 { return false }
@@ -302,9 +302,9 @@ public struct Socket: Hashable, Sendable {
         guard let base = bytes.baseAddress else { return }
         while done < bytes.count {
             #if canImport(Darwin)
-                let flags: Int32 = 0
+            let flags: Int32 = 0
             #else
-                let flags = Int32(MSG_NOSIGNAL)
+            let flags = Int32(MSG_NOSIGNAL)
             #endif
             let n = try retryingOnInterrupt { send(rawValue, base + done, bytes.count - done, flags) }
             done += n
@@ -361,27 +361,27 @@ public struct Socket: Hashable, Sendable {
     /// Shuts down the sending side (`SHUT_WR`): the peer reads end of stream.
     public func shutdownWrite() {
         #if canImport(Darwin)
-            _ = Darwin.shutdown(rawValue, SHUT_WR)
+        _ = Darwin.shutdown(rawValue, SHUT_WR)
         #else
-            _ = Glibc.shutdown(rawValue, Int32(SHUT_WR))
+        _ = Glibc.shutdown(rawValue, Int32(SHUT_WR))
         #endif
     }
 
     /// Shuts down both directions; a thread blocked in `accept`/`recv` on it wakes up.
     public func shutdownBoth() {
         #if canImport(Darwin)
-            _ = Darwin.shutdown(rawValue, SHUT_RDWR)
+        _ = Darwin.shutdown(rawValue, SHUT_RDWR)
         #else
-            _ = Glibc.shutdown(rawValue, Int32(SHUT_RDWR))
+        _ = Glibc.shutdown(rawValue, Int32(SHUT_RDWR))
         #endif
     }
 
     /// Closes the socket.
     public func close() {
         #if canImport(Darwin)
-            _ = Darwin.close(rawValue)
+        _ = Darwin.close(rawValue)
         #else
-            _ = Glibc.close(rawValue)
+        _ = Glibc.close(rawValue)
         #endif
     }
 }
