@@ -23,7 +23,8 @@ public enum Base64 {
             var inIndex = 0
             var outIndex = 0
             for _ in 0..<fullGroups {
-                let group = UInt32(input[inIndex]) << 16 | UInt32(input[inIndex + 1]) << 8
+                let group =
+                    UInt32(input[inIndex]) << 16 | UInt32(input[inIndex + 1]) << 8
                     | UInt32(input[inIndex + 2])
                 output[outIndex] = table[Int(group >> 18)]
                 output[outIndex + 1] = table[Int(group >> 12 & 0x3f)]
@@ -62,7 +63,9 @@ public enum Base64 {
     public static func decode(bufferPointer input: UnsafeRawBufferPointer) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
         guard input.count > 0 else { return [] }
-        let padding = input[input.count - 1] != UInt8(ascii: "=") ? 0
+        let padding =
+            input[input.count - 1] != UInt8(ascii: "=")
+            ? 0
             : input[input.count - 2] != UInt8(ascii: "=") ? 1 : 2
         let outputCount = input.count / 4 * 3 - padding
         return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in

@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The lock that makes one flusher per spool: a POSIX record lock on `flusher.lock`.
@@ -10,10 +10,12 @@ import Glibc
 /// process), which lets a hook check for a running flusher without taking anything, and lets
 /// `send-event flush` ask a background flusher to step aside. The kernel drops the lock when its
 /// holder dies, however it dies.
-public struct FlusherLock: ~Copyable {
-    private let fd: FileDescriptor
+public final class FlusherLock {
+    private var fd: FileDescriptor?
 
     private init(fd: FileDescriptor) { self.fd = fd }
+
+    deinit { release() }
 
     /// Takes the lock without waiting; nil when another process holds it.
     public static func acquire(_ spool: Spool) throws(Errno) -> FlusherLock? {
@@ -37,17 +39,19 @@ public struct FlusherLock: ~Copyable {
         return lock.l_pid
     }
 
-    /// Releases the lock.
-    public consuming func release() {
+    /// Releases the lock (also done when the object goes away).
+    public func release() {
+        guard let fd else { return }
         var lock = Self.wholeFile(type: F_UNLCK)
         _ = fcntl(fd.rawValue, F_SETLK, &lock)
         fd.close()
+        self.fd = nil
     }
 
     private static func openLockFile(_ spool: Spool) throws(Errno) -> FileDescriptor {
         do {
             return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
-        } catch where error == .noSuchFileOrDirectory {
+        } catch  where error == .noSuchFileOrDirectory {
             try FileSystem.createDirectories(spool.directory)
             return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
         }

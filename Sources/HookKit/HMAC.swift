@@ -62,7 +62,8 @@ public struct HMAC<H: HashFunction>: Sendable {
 
 /// The output of ``HMAC``: the bytes of the outer hash's digest. Its `==` runs in constant time.
 public struct HashedAuthenticationCode<H: HashFunction>: Sequence, Hashable, Sendable,
-    CustomStringConvertible {
+    CustomStringConvertible
+{
     /// The underlying digest.
     public let digest: H.Digest
 

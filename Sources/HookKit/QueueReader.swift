@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-import Darwin
+    import Darwin
 #elseif canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A run of complete lines read from the queue file.
@@ -31,7 +31,7 @@ public final class QueueReader {
     public init?(_ spool: Spool) throws(Errno) {
         do {
             fd = try FileDescriptor.open(spool.queuePath, O_RDONLY)
-        } catch where error == .noSuchFileOrDirectory {
+        } catch  where error == .noSuchFileOrDirectory {
             return nil
         }
         let info = try fd.status()
@@ -43,7 +43,8 @@ public final class QueueReader {
 
     /// Complete lines from `offset`: at most `maxLines`, and at most `maxBytes` unless the first
     /// line alone is longer (then just that line). Stops at `limit` when given.
-    public func lines(from offset: Int64, maxLines: Int, maxBytes: Int, limit: Int64? = nil) throws(Errno) -> QueueChunk {
+    public func lines(from offset: Int64, maxLines: Int, maxBytes: Int, limit: Int64? = nil) throws(Errno) -> QueueChunk
+    {
         let end = min(limit ?? size, size)
         var bytes: [UInt8] = []
         var wanted = Int(min(Int64(maxBytes), end - offset))

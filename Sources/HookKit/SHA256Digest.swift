@@ -8,8 +8,10 @@ public struct SHA256Digest: HashDigest {
     // The eight words of the final chaining value, most significant byte first on output.
     private let w0, w1, w2, w3, w4, w5, w6, w7: UInt32
 
-    init(_ w0: UInt32, _ w1: UInt32, _ w2: UInt32, _ w3: UInt32,
-         _ w4: UInt32, _ w5: UInt32, _ w6: UInt32, _ w7: UInt32) {
+    init(
+        _ w0: UInt32, _ w1: UInt32, _ w2: UInt32, _ w3: UInt32,
+        _ w4: UInt32, _ w5: UInt32, _ w6: UInt32, _ w7: UInt32
+    ) {
         (self.w0, self.w1, self.w2, self.w3) = (w0, w1, w2, w3)
         (self.w4, self.w5, self.w6, self.w7) = (w4, w5, w6, w7)
     }
@@ -29,8 +31,10 @@ public struct SHA256Digest: HashDigest {
     public func withUnsafeBytes<R, E: Error>(
         _ body: (UnsafeRawBufferPointer) throws(E) -> R
     ) throws(E) -> R {
-        let bigEndian = (w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian,
-                         w4.bigEndian, w5.bigEndian, w6.bigEndian, w7.bigEndian)
+        let bigEndian = (
+            w0.bigEndian, w1.bigEndian, w2.bigEndian, w3.bigEndian,
+            w4.bigEndian, w5.bigEndian, w6.bigEndian, w7.bigEndian
+        )
         return try Swift.withUnsafeBytes(of: bigEndian) { (raw) throws(E) -> R in try body(raw) }
     }
 

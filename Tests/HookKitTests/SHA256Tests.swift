@@ -11,7 +11,8 @@ import Testing
 
     /// Parses SHA256ShortMsg.rsp / SHA256LongMsg.rsp (`Len` is in bits; `Msg = 00` for Len 0).
     static func messageVectors(_ file: String) throws -> [Vector] {
-        let text = try String(contentsOf: CryptoTestSupport.vectorsDirectory.appendingPathComponent(file), encoding: .utf8)
+        let text = try String(
+            contentsOf: CryptoTestSupport.vectorsDirectory.appendingPathComponent(file), encoding: .utf8)
         var vectors: [Vector] = []
         var bitLength: Int?
         var message: [UInt8]?
@@ -53,15 +54,19 @@ import Testing
 
     @Test func knownAnswers() {
         // FIPS 180-4 examples (NIST "Example Algorithms" document).
-        #expect(SHA256.hash(data: Array("abc".utf8)).hexString
-            == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hash(data: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hexString
-            == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
-        #expect(SHA256.hash(data: [UInt8]()).hexString
-            == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(
+            SHA256.hash(data: Array("abc".utf8)).hexString
+                == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(
+            SHA256.hash(data: Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8)).hexString
+                == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+        #expect(
+            SHA256.hash(data: [UInt8]()).hexString
+                == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
         // One million "a": crosses many blocks, fed in one call.
-        #expect(SHA256.hash(data: [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)).hexString
-            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(
+            SHA256.hash(data: [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)).hexString
+                == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
     }
 
     @Test func cavpShortMessages() throws {
@@ -119,7 +124,8 @@ import Testing
     /// chunks, against Python's hashlib, in a single python3 run.
     @Test func matchesHashlibForEveryLength() throws {
         let maxShort = 1100
-        let largeSizes = CryptoTestSupport.stress
+        let largeSizes =
+            CryptoTestSupport.stress
             ? [1 << 20, 3 << 20 | 1, 64 << 20 | 63]
             : [1 << 20, (2 << 20) + 65]
         let data = CryptoTestSupport.deterministicBytes(count: largeSizes.max() ?? 0)
@@ -134,7 +140,8 @@ import Testing
                 print(hashlib.sha256(data[:n]).hexdigest())
             """
         let output = try #require(
-            CryptoTestSupport.runPython(script, arguments: [file.path, String(maxShort)] + largeSizes.map(String.init)),
+            CryptoTestSupport.runPython(
+                script, arguments: [file.path, String(maxShort)] + largeSizes.map(String.init)),
             "python3 with hashlib is required for this test")
         let expected = output.split(separator: "\n").map(String.init)
         let lengths = Array(0...maxShort) + largeSizes

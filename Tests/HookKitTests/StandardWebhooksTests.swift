@@ -26,7 +26,8 @@ import Testing
 
     @Test func signsTheGoldenVector() throws {
         let key = try StandardWebhooks.Key(secret: Self.secret)
-        #expect(StandardWebhooks.sign(id: Self.id, timestamp: Self.timestamp, body: Self.body, key: key) == Self.signature)
+        #expect(
+            StandardWebhooks.sign(id: Self.id, timestamp: Self.timestamp, body: Self.body, key: key) == Self.signature)
         let signer = try StandardWebhooks.Signer(secrets: [Self.secret])
         #expect(signer.signatureHeader(id: Self.id, timestamp: Self.timestamp, body: Self.body) == Self.signature)
     }
@@ -37,8 +38,9 @@ import Testing
         let verifier = try StandardWebhooks.Verifier(secrets: [Self.secret])
         let result = Self.body.withUnsafeBytes { raw in
             Result { () throws(StandardWebhooks.VerificationError) in
-                try verifier.verify(id: Self.id, timestamp: String(Self.timestamp), signature: Self.signature,
-                                    body: raw, now: Self.timestamp + 299)
+                try verifier.verify(
+                    id: Self.id, timestamp: String(Self.timestamp), signature: Self.signature,
+                    body: raw, now: Self.timestamp + 299)
             }
         }
         #expect(result == .success(Self.timestamp))
@@ -109,8 +111,10 @@ import Testing
         #expect(Self.verify(verifier, timestamp: nil) == .failure(.missingHeader("webhook-timestamp")))
         #expect(Self.verify(verifier, signature: nil) == .failure(.missingHeader("webhook-signature")))
         #expect(Self.verify(verifier, signature: "") == .failure(.missingHeader("webhook-signature")))
-        for bad in ["abc", "-1614265330", "+1614265330", " 1614265330", "1614265330 ", "1614265330.0",
-                    "1.6e9", "0x6037a1f2", "99999999999999999999"] {
+        for bad in [
+            "abc", "-1614265330", "+1614265330", " 1614265330", "1614265330 ", "1614265330.0",
+            "1.6e9", "0x6037a1f2", "99999999999999999999",
+        ] {
             #expect(Self.verify(verifier, timestamp: bad) == .failure(.invalidTimestamp), "\(bad)")
         }
         #expect(StandardWebhooks.idHeader == "webhook-id")
@@ -151,8 +155,9 @@ import Testing
             content = sys.argv[1].encode() + b'.' + sys.argv[2].encode() + b'.' + sys.argv[3].encode()
             print('v1,' + base64.b64encode(hmac.new(b'plain-secret', content, hashlib.sha256).digest()).decode())
             """
-        let output = try #require(CryptoTestSupport.runPython(
-            script, arguments: [Self.id, String(Self.timestamp), String(decoding: Self.body, as: UTF8.self)]))
+        let output = try #require(
+            CryptoTestSupport.runPython(
+                script, arguments: [Self.id, String(Self.timestamp), String(decoding: Self.body, as: UTF8.self)]))
         #expect(header == output.trimmingCharacters(in: .whitespacesAndNewlines))
         #expect(Self.verify(try Self.verifier(["plain-secret"]), signature: header) == .success(Self.timestamp))
     }
@@ -163,7 +168,8 @@ import Testing
     @Test func interoperatesWithTheReferencePythonPackage() throws {
         guard CryptoTestSupport.runPython("import standardwebhooks") != nil else {
             withKnownIssue("reference cross-check skipped") {
-                Issue.record("python3 cannot import standardwebhooks; install it: python3 -m pip install standardwebhooks")
+                Issue.record(
+                    "python3 cannot import standardwebhooks; install it: python3 -m pip install standardwebhooks")
             }
             return
         }

@@ -7,8 +7,11 @@ import Testing
         // RFC 9562 Appendix A.6: 017F22E2-79B0-7CC3-98C4-DC0C0C07398F.
         let id = UUIDv7(timestampMilliseconds: 0x017F_22E2_79B0, randA: 0xCC3, randB: 0x18C4_DC0C_0C07_398F)
         #expect(id.uuidString == "017f22e2-79b0-7cc3-98c4-dc0c0c07398f")
-        #expect(id.bytes == [0x01, 0x7F, 0x22, 0xE2, 0x79, 0xB0, 0x7C, 0xC3,
-                             0x98, 0xC4, 0xDC, 0x0C, 0x0C, 0x07, 0x39, 0x8F])
+        #expect(
+            id.bytes == [
+                0x01, 0x7F, 0x22, 0xE2, 0x79, 0xB0, 0x7C, 0xC3,
+                0x98, 0xC4, 0xDC, 0x0C, 0x0C, 0x07, 0x39, 0x8F,
+            ])
         #expect(id.timestampMilliseconds == 1_645_557_742_000)
         #expect(id.randA == 0xCC3 && id.randB == 0x18C4_DC0C_0C07_398F)
         #expect(UUIDv7(parsing: "017F22E2-79B0-7CC3-98C4-DC0C0C07398F") == id)
@@ -19,9 +22,11 @@ import Testing
     @Test func versionVariantAndTimestampFields() {
         let moments: [Int64] = [0, 1, 1_614_265_330_123, Clock.unixMilliseconds(), UUIDv7.maximumTimestampMilliseconds]
         for milliseconds in moments {
-            for id in [UUIDv7.generate(at: milliseconds),
-                       UUIDv7(timestampMilliseconds: milliseconds, randA: .max, randB: .max),
-                       UUIDv7(timestampMilliseconds: milliseconds, randA: 0, randB: 0)] {
+            for id in [
+                UUIDv7.generate(at: milliseconds),
+                UUIDv7(timestampMilliseconds: milliseconds, randA: .max, randB: .max),
+                UUIDv7(timestampMilliseconds: milliseconds, randA: 0, randB: 0),
+            ] {
                 let bytes = id.bytes
                 #expect(bytes.count == 16)
                 #expect(bytes[6] >> 4 == 7, "version")
@@ -120,7 +125,8 @@ import Testing
         // Same millisecond, then a step back of 5 s, then forward again.
         let clock: [Int64] = [1000, 1000, 1000, 995, 5, 1000, 1001, 1001, 2000]
         for (index, milliseconds) in clock.enumerated() {
-            ids.append(generator.next(clockMilliseconds: milliseconds, randomBits: UInt64(index) &* 0x9e37_79b9_7f4a_7c15))
+            ids.append(
+                generator.next(clockMilliseconds: milliseconds, randomBits: UInt64(index) &* 0x9e37_79b9_7f4a_7c15))
         }
         #expect(zip(ids, ids.dropFirst()).allSatisfy { $0 < $1 })
         #expect(ids.map(\.timestampMilliseconds) == [1000, 1000, 1000, 1000, 1000, 1000, 1001, 1001, 2000])
