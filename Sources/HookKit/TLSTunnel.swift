@@ -50,7 +50,9 @@ public struct TLSTunnel: HTTPConnector {
         lookup: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }
     ) -> String? {
         if let path = lookup(helperVariable), !path.isEmpty { return path }
-        guard let executable = runningExecutable(), let slash = executable.lastIndex(of: "/") else { return nil }
+        guard let executable = FlusherLauncher.currentExecutable(), let slash = executable.lastIndex(of: "/") else {
+            return nil
+        }
         return String(executable[...slash]) + helperName
     }
 
@@ -237,20 +239,5 @@ public struct TLSTunnel: HTTPConnector {
     private static func reapInBackground(_ pid: pid_t) {
         // If no thread can be started the helper stays a zombie until this process exits.
         try? DetachedThread.start(stackSize: 64 * 1024) { waitForExit(pid) }
-    }
-
-    /// The path of the running executable.
-    private static func runningExecutable() -> String? {
-        #if canImport(Darwin)
-            var size: UInt32 = 4096
-            var buffer = [CChar](repeating: 0, count: Int(size))
-            guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        #else
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-            guard count > 0 else { return nil }
-            return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        #endif
     }
 }

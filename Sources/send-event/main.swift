@@ -32,7 +32,9 @@ let usage = """
       --event-type TYPE   event type (default: the input's hook_event_name)
 
     ENVIRONMENT
-      CLAUDE_OBSERVABILITY_HUB          hub URL (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_HUB          hub URL, http:// or https:// (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_CA_FILE      https: PEM file of extra CA certificates to trust
+      CLAUDE_OBSERVABILITY_TLS_HELPER   https: path of hookkit-tls (default: next to send-event)
       CLAUDE_OBSERVABILITY_SECRET       Standard Webhooks signing secret (whsec_... or any string)
       CLAUDE_OBSERVABILITY_SPOOL        spool folder (default: per hub, in the user's state folder)
       CLAUDE_OBSERVABILITY_MAX_PAYLOAD  largest payload kept whole, bytes (default 262144)

@@ -145,6 +145,70 @@ import Testing
         #expect(Date().timeIntervalSince(started) < 2)
     }
 
+    /// The production path: the static send-event's detached flusher delivers to an https hub
+    /// (hook-hub behind the TLS proxy) through the hookkit-tls found next to it.
+    @Test func sendEventDeliversToAnHTTPSHub() throws {
+        let directory = try makeTemporaryDirectory("tls-e2e")
+        defer { removeTemporaryDirectory(directory) }
+        let hub = try startHookHub(directory: directory)
+        defer {
+            kill(hub.process.processIdentifier, SIGKILL)  // test threads block SIGTERM
+            hub.process.waitUntilExit()
+        }
+        let server = try TLSTestServer(upstream: "127.0.0.1:\(hub.port)")
+        defer { server.stop() }
+        let spool = directory + "/spool"
+        var environment = [
+            "CLAUDE_OBSERVABILITY_HUB": "https://localhost:\(server.port)", "CLAUDE_OBSERVABILITY_SPOOL": spool,
+            "CLAUDE_OBSERVABILITY_CA_FILE": server.caFile, "CLAUDE_OBSERVABILITY_LINGER_MS": "100",
+        ]
+        let event = #"{"session_id":"tls-e2e","hook_event_name":"Stop"}"#
+        let hook = try runProcess(Executables.path("send-event"), stdin: Data(event.utf8), environment: environment)
+        #expect(hook.status == 0 && hook.stderrText.isEmpty)
+        let plain = HTTPClient(host: "127.0.0.1", port: hub.port)
+        let stored = waitUntil(timeoutSeconds: 10) {
+            guard let response = try? plain.get("/events?session_id=tls-e2e"), response.status == 200 else { return false }
+            return (try? JSONValue.parse(response.body).arrayValue?.count) == 1
+        }
+        #expect(stored, "the background flusher delivered the event over https")
+        #expect(server.handshakes(on: server.port) >= 1)
+
+        // Without the CA the foreground flush fails and says why.
+        environment["CLAUDE_OBSERVABILITY_CA_FILE"] = nil
+        environment["CLAUDE_OBSERVABILITY_SPOOL"] = directory + "/untrusted"
+        try Spool(directory: directory + "/untrusted").append(
+            Array(#"{"event_uuid":"\#(UUIDv7.generate().uuidString)","session_id":"x","timestamp":\#(Clock.unixMilliseconds())}"#.utf8))
+        let flush = try runProcess(Executables.path("send-event"), ["flush"], environment: environment)
+        #expect(flush.status == 1)
+        #expect(flush.stderrText.contains("hookkit-tls: certificate verify failed: "), "\(flush.stderrText)")
+    }
+
+    /// Starts `hook-hub` on a free loopback port (plain http) with its store in `directory`.
+    func startHookHub(directory: String) throws -> (process: Process, port: UInt16) {
+        let output = directory + "/hub.out"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Executables.path("hook-hub"))
+        process.arguments = ["--host", "127.0.0.1", "--port", "0", "--store", directory + "/events.jsonl"]
+        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "CLAUDE_OBSERVABILITY_SECRET" }
+        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var port: UInt16?
+        _ = waitUntil(timeoutSeconds: 10) {
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            guard let range = text.range(of: "listening on http://127.0.0.1:") else { return false }
+            port = UInt16(text[range.upperBound...].prefix { $0.isNumber })
+            return port != nil
+        }
+        guard let port else {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw TLSTestServerError("hook-hub did not start")
+        }
+        return (process, port)
+    }
+
     @Test func helperCommandLine() throws {
         let version = try runProcess(helper, ["--version"])
         #expect(version.status == 0 && version.stdoutText.hasPrefix("hookkit-tls "))
