@@ -55,11 +55,36 @@ import Testing
             #expect(echo["host"] as? String == "localhost:\(server.port)")
             #expect(echo["bytes"] as? Int == body.count)
         }
+        // A large body crosses the relay in many TLS records.
+        let large = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024 + 17)
+        let echo = try #require(
+            try JSONSerialization.jsonObject(with: Data(http.post("/events/batch", body: large).body)) as? [String: Any])
+        #expect(echo["bytes"] as? Int == large.count)
+        #expect(try http.get("/blob?size=\(large.count)").body == [UInt8](repeating: UInt8(ascii: "y"), count: large.count))
         #expect(try http.get("/healthz").status == 200)
         #expect(server.handshakes(on: server.port) == 1, "one helper, one TLS session for all requests")
-        // Closing the connection ends the helper, which ends the TLS session.
+        // Closing the connection ends the helper, which ends the TLS session, and is reaped.
         http.closeIdleConnections()
         #expect(waitUntil(timeoutSeconds: 5) { server.closedConnections(on: server.port) == 1 })
+        #expect(waitUntil(timeoutSeconds: 5) { helperChildren() == 0 }, "no helper left, not even a zombie")
+    }
+
+    @Test func aConnectionTheHubClosedWhileIdleIsReplaced() throws {
+        let directory = try makeTemporaryDirectory("tls-idle")
+        defer { removeTemporaryDirectory(directory) }
+        let hub = try startHookHub(directory: directory, arguments: ["--idle-timeout", "0.2"])
+        defer {
+            kill(hub.process.processIdentifier, SIGKILL)
+            hub.process.waitUntilExit()
+        }
+        let server = try TLSTestServer(upstream: "127.0.0.1:\(hub.port)")
+        defer { server.stop() }
+        let http = try client("https://localhost:\(server.port)", caFile: server.caFile)
+        #expect(try http.get("/healthz").status == 200)
+        // hook-hub drops the idle connection; the proxy, then the helper, follow.
+        #expect(waitUntil(timeoutSeconds: 5) { server.closedConnections(on: server.port) == 1 })
+        #expect(try http.get("/healthz").status == 200)
+        #expect(server.handshakes(on: server.port) == 2)
     }
 
     @Test func ipAddressHostsAreCheckedAgainstIPNames() throws {
@@ -184,12 +209,12 @@ import Testing
     }
 
     /// Starts `hook-hub` on a free loopback port (plain http) with its store in `directory`.
-    func startHookHub(directory: String) throws -> (process: Process, port: UInt16) {
+    func startHookHub(directory: String, arguments: [String] = []) throws -> (process: Process, port: UInt16) {
         let output = directory + "/hub.out"
         FileManager.default.createFile(atPath: output, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Executables.path("hook-hub"))
-        process.arguments = ["--host", "127.0.0.1", "--port", "0", "--store", directory + "/events.jsonl"]
+        process.arguments = ["--host", "127.0.0.1", "--port", "0", "--store", directory + "/events.jsonl"] + arguments
         process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "CLAUDE_OBSERVABILITY_SECRET" }
         process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
         process.standardError = FileHandle.nullDevice
@@ -220,4 +245,18 @@ import Testing
         let badPort = try runProcess(helper, ["localhost", "0"])
         #expect(badPort.status == 2)
     }
+}
+
+/// Child processes of this test process that are `hookkit-tls` helpers, running or zombie.
+func helperChildren() -> Int {
+    let me = getpid()
+    let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+    return entries.filter { entry in
+        guard Int32(entry) != nil, let stat = try? String(contentsOfFile: "/proc/\(entry)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        let name = stat[stat.index(after: stat.firstIndex(of: "(") ?? stat.startIndex)..<close]
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return name == "hookkit-tls" && fields.count > 2 && Int32(fields[1]) == me
+    }.count
 }
