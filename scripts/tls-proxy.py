@@ -5,7 +5,7 @@ It accepts TLS on free loopback ports and forwards the decrypted bytes to a plai
 the one at --upstream HOST:PORT (for example hook-hub), or, without --upstream, a tiny built-in
 HTTP/1.1 server with keep-alive that answers every request with 201 and
 {"method": ..., "path": ..., "host": <Host header>, "bytes": N}
-(or, for GET /blob?size=N, N bytes).
+(or, for GET .../blob?size=N, N bytes).
 
   tls-proxy.py --cert server.pem --key server.key [--wrong-cert other.pem --wrong-key other.key]
                [--upstream 127.0.0.1:4000]
@@ -36,7 +36,7 @@ class Backend(http.server.BaseHTTPRequestHandler):
         reply = json.dumps(
             {"method": self.command, "path": self.path, "host": self.headers.get("Host"), "bytes": len(body)}
         ).encode()
-        if self.path.startswith("/blob?size="):
+        if "/blob?size=" in self.path:
             reply = b"y" * int(self.path.split("=", 1)[1])
         self.send_response(201 if self.command == "POST" else 200)
         self.send_header("Content-Type", "application/json")
