@@ -201,6 +201,13 @@ public struct HTTPRequestParser: Sendable {
         if end - start > limits.maxHeaderBytes {
             throw HTTPParseError(status: 431, reason: "header block too large")
         }
+        // Reject garbage early instead of waiting for a header block that will never be valid:
+        // a request starts with a method token (at most 64 bytes) and a space.
+        var method = start
+        while method < end, method - start <= 64, Self.isTokenChar(buffer[method]) { method += 1 }
+        if method < end, buffer[method] != UInt8(ascii: " ") || method == start || method - start > 64 {
+            throw .bad("malformed request line")
+        }
         state = .head(searchFrom: max(start, i))
         return nil
     }
