@@ -20,6 +20,6 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
         .executableTarget(name: "hook-hub", dependencies: ["HookKit"]),
-        .testTarget(name: "HookKitTests", dependencies: ["HookKit"]),
+        .testTarget(name: "HookKitTests", dependencies: ["HookKit"], exclude: ["Vectors"]),
     ]
 )

@@ -101,6 +101,21 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         return result
     }
 
+    /// Reads up to `count` bytes at `offset` (fewer only at the end of the file).
+    public func read(fromAbsoluteOffset offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(count, 1), alignment: 16)
+        defer { buffer.deallocate() }
+        var filled = 0
+        while filled < count {
+            let n = try read(
+                fromAbsoluteOffset: offset + Int64(filled),
+                into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<count]))
+            if n == 0 { break }
+            filled += n
+        }
+        return Array(buffer[0..<filled])
+    }
+
     /// `fstat(2)`.
     public func status() throws(Errno) -> stat {
         var info = stat()

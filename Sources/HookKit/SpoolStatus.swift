@@ -1,4 +1,4 @@
-/// What is waiting in a spool, for `send-event status`.
+/// What is waiting in a spool and how delivery goes, for `send-event status`.
 public struct SpoolStatus: Sendable, Equatable {
     /// The hub the spool delivers to.
     public var hub: String
@@ -8,37 +8,79 @@ public struct SpoolStatus: Sendable, Equatable {
     public var queued: Int
     /// Events in the dead-letter file.
     public var dead: Int
+    /// Age in seconds of the oldest waiting event, if any.
+    public var oldestAgeSeconds: Int64?
+    /// The last delivery error, if the last attempt failed.
+    public var lastError: String?
+    /// When the next attempt is due (Unix ms), while the hub is backing off.
+    public var nextAttemptAt: Int64?
+    /// Events dropped to keep the queue within its bounds.
+    public var dropped: Int
+    /// Events delivered since the spool was created.
+    public var delivered: Int
+    /// The running flusher's process id, if one runs.
+    public var flusherPID: Int32?
 
     /// Reads the status of `spool`.
-    public init(spool: Spool, hub: String) {
+    public init(spool: Spool, hub: String, now: Int64 = Clock.unixMilliseconds()) {
         self.hub = hub
         self.spool = spool.directory
-        queued = Self.countLines(atPath: spool.queuePath)
-        dead = Self.countLines(atPath: spool.deadLetterPath)
+        let state = SpoolState.load(spool)
+        queued = 0
+        oldestAgeSeconds = nil
+        if let reader = try? QueueReader(spool) {
+            let offset = reader.inode == state.inode && state.offset <= reader.size ? state.offset : 0
+            queued = (try? reader.countLines(from: offset, to: reader.size)) ?? 0
+            if let chunk = try? reader.lines(from: offset, maxLines: 1, maxBytes: 64 * 1024),
+                let first = chunk.lines.first,
+                let event = try? JSONScanner.scan(Array(chunk.bytes[first])),
+                let timestamp = event.text(forKey: "timestamp").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) })
+            {
+                oldestAgeSeconds = max(0, (now - timestamp) / 1000)
+            }
+        }
+        dead =
+            (try? FileSystem.contents(of: spool.deadLetterPath))?.map { $0.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } } ?? 0
+        lastError = state.lastError
+        nextAttemptAt = state.nextAttemptAt.flatMap { $0 > now ? $0 : nil }
+        dropped = state.dropped
+        delivered = state.delivered
+        flusherPID = FlusherLock.holder(spool)
     }
 
-    /// The status as one JSON object.
+    /// The status as one JSON object with the keys `hub`, `queued`, `dead`, `oldest_age_s`,
+    /// `last_error`, `next_attempt_at` (and `spool`, `dropped`, `delivered`, `flusher_pid`).
     public func json() -> String {
-        JSONValue.object([
+        func number(_ value: (some BinaryInteger)?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
+        return JSONValue.object([
             .init("hub", .string(hub)),
             .init("spool", .string(spool)),
-            .init("queued", .number(String(queued))),
-            .init("dead", .number(String(dead))),
+            .init("queued", number(queued)),
+            .init("dead", number(dead)),
+            .init("oldest_age_s", number(oldestAgeSeconds)),
+            .init("last_error", lastError.map(JSONValue.string) ?? .null),
+            .init("next_attempt_at", number(nextAttemptAt)),
+            .init("dropped", number(dropped)),
+            .init("delivered", number(delivered)),
+            .init("flusher_pid", number(flusherPID)),
         ]).serialized()
     }
 
     /// The status for people, one fact per line.
     public func text() -> String {
-        """
-        hub:     \(hub)
-        spool:   \(spool)
-        queued:  \(queued)
-        dead:    \(dead)
-        """
-    }
-
-    static func countLines(atPath path: String) -> Int {
-        guard let bytes = try? FileSystem.contents(of: path) else { return 0 }
-        return bytes.reduce(0) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
+        var lines = [
+            "hub:          \(hub)",
+            "spool:        \(spool)",
+            "queued:       \(queued)" + (oldestAgeSeconds.map { " (oldest \($0) s old)" } ?? ""),
+            "dead letters: \(dead)" + (dead > 0 ? " (send-event flush --retry-dead to retry)" : ""),
+            "delivered:    \(delivered)",
+            "dropped:      \(dropped)",
+            "flusher:      " + (flusherPID.map { "running (pid \($0))" } ?? "not running"),
+        ]
+        if let lastError { lines.append("last error:   \(lastError)") }
+        if let nextAttemptAt {
+            lines.append("next attempt: in \(max(0, (nextAttemptAt - Clock.unixMilliseconds()) / 1000)) s")
+        }
+        return lines.joined(separator: "\n")
     }
 }

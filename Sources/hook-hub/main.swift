@@ -128,6 +128,13 @@ do {
 for warning in store.openReport.warnings {
     say("hook-hub: warning: \(warning)", to: 2)
 }
+if !options.secrets.isEmpty {
+    do {
+        _ = try StandardWebhooks.Verifier(secrets: options.secrets)
+    } catch {
+        fail("unusable secret: \(error) (a whsec_ secret must be base64 after the prefix)")
+    }
+}
 let hub = Hub(store: store, configuration: HubConfiguration(secrets: options.secrets))
 let server: HTTPServer
 do {

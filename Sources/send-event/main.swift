@@ -12,11 +12,19 @@ let usage = """
 
     USAGE
       send-event [--source-app NAME] [--event-type TYPE]   (as a hook: event JSON on stdin)
+      send-event flush [--retry-dead]
       send-event status [--json]
       send-event --help | --version
 
-    As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage) and
-    appends it to the spool, printing nothing on stdout and always exiting 0.
+    As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage),
+    appends it to the spool and makes sure a detached background flusher will deliver it,
+    printing nothing on stdout and always exiting 0.
+
+    COMMANDS
+      flush               deliver everything queued now, in the foreground; exit 0 when the
+                          queue is empty afterwards, else 1 with the reason
+      flush --retry-dead  put dead-lettered events back in the queue, then flush
+      status [--json]     hub, queued, dead letters, oldest age, last error, next attempt
 
     OPTIONS
       --source-app NAME   project name (default: $CLAUDE_OBSERVABILITY_SOURCE_APP, else the
@@ -25,15 +33,16 @@ let usage = """
 
     ENVIRONMENT
       CLAUDE_OBSERVABILITY_HUB          hub URL (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_SECRET       Standard Webhooks signing secret (whsec_... or any string)
       CLAUDE_OBSERVABILITY_SPOOL        spool folder (default: per hub, in the user's state folder)
       CLAUDE_OBSERVABILITY_MAX_PAYLOAD  largest payload kept whole, bytes (default 262144)
       CLAUDE_OBSERVABILITY_SOURCE_APP   project name
       CLAUDE_AGENT_VERSION              sent as agent_version
     """
 
-func writeError(_ text: String) {
+func writeError(_ text: String, newline: Bool = true) {
     var line = Array(text.utf8)
-    line.append(UInt8(ascii: "\n"))
+    if newline { line.append(UInt8(ascii: "\n")) }
     try? FileDescriptor.standardError.writeAll(line)
 }
 
@@ -62,9 +71,52 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
         configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp,
         eventTypeOverride: eventType)
     let input = StandardInputReader.read()
-    let outcome = Hook.record(input, envelope: envelope, spool: Spool(directory: configuration.spoolDirectory))
+    let spool = Spool(directory: configuration.spoolDirectory)
+    let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
+    if outcome.eventID != nil, let executable = FlusherLauncher.currentExecutable() {
+        FlusherLauncher.ensureRunning(spool, executable: executable)
+    }
     exit(0)
+}
+
+func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
+    let environment = ProcessEnvironment.current()
+    let configuration = Configuration(environment: environment)
+    let settings = DeliverySettings { environment[$0] }
+    switch Array(arguments) {
+    case ["--background"]:
+        FlusherLauncher.closeInheritedDescriptors()
+        FlushRunner.runBackground(configuration: configuration, settings: settings)
+        return 0
+    case [], ["--retry-dead"]:
+        if arguments.first == "--retry-dead" {
+            switch FlushRunner.retryDead(configuration: configuration) {
+            case .success(let count): writeError("send-event: \(count) dead-lettered events queued again")
+            case .failure(let failure):
+                writeError("send-event flush: \(failure)")
+                return 1
+            }
+        }
+        let onTerminal = isatty(2) == 1
+        let result = FlushRunner.drain(configuration: configuration, settings: settings) { done, total in
+            if onTerminal { writeError("\u{1B}[2K\rdelivered \(done) of \(total)", newline: false) }
+        }
+        if onTerminal { writeError("") }
+        switch result {
+        case .success(let count):
+            writeError("send-event: delivered \(count) events to \(configuration.hub); queue empty")
+            return 0
+        case .failure(let failure):
+            writeError("send-event flush: \(failure)")
+            return 1
+        }
+    default:
+        writeError(
+            "send-event flush: unknown arguments \(arguments.joined(separator: " ")) (usage: send-event flush [--retry-dead])"
+        )
+        return 64
+    }
 }
 
 func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
@@ -88,5 +140,6 @@ switch arguments.first {
 case "--help", "-h", "help": writeOutput(usage)
 case "--version": writeOutput("send-event \(HookKitVersion.current)")
 case "status": exit(runStatus(arguments.dropFirst()))
+case "flush": exit(runFlush(arguments.dropFirst()))
 default: runHook(arguments)
 }

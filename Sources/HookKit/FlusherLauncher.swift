@@ -1,0 +1,98 @@
+#if canImport(Darwin)
+    import Darwin
+#elseif canImport(Glibc)
+    import Glibc
+#endif
+
+/// Starts a background flusher for a spool when none runs, fully detached from the hook.
+///
+/// Claude Code waits for the hook's stdout and stderr to close, so the flusher must hold none of
+/// the hook's descriptors: it gets its own session (no controlling terminal, no signals from the
+/// hook's process group), `/dev/null` as stdin, stdout and stderr, and nothing else. The hook does
+/// not wait for it; when the hook exits, the system re-parents it.
+public enum FlusherLauncher {
+    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock.
+    /// Returns the new process id, or nil when one was running (or the spawn failed).
+    @discardableResult
+    public static func ensureRunning(_ spool: Spool, executable: String) -> pid_t? {
+        if FlusherLock.holder(spool) != nil { return nil }
+        return spawnDetached([executable, "flush", "--background"])
+    }
+
+    /// Closes every descriptor above stderr, so that a flusher started by a hook holds nothing of
+    /// Claude Code's (on Darwin the spawn already did this).
+    public static func closeInheritedDescriptors() {
+        #if !canImport(Darwin)
+            guard let directory = opendir("/proc/self/fd") else { return }
+            var descriptors: [Int32] = []
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                }
+                if let fd = Int32(name), fd > 2 { descriptors.append(fd) }
+            }
+            let own = dirfd(directory)
+            closedir(directory)
+            for fd in descriptors where fd != own { close(fd) }
+        #endif
+    }
+
+    /// The path of the running executable.
+    public static func currentExecutable() -> String? {
+        #if canImport(Darwin)
+            var size: UInt32 = 4096
+            var buffer = [CChar](repeating: 0, count: Int(size))
+            guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #else
+            var buffer = [CChar](repeating: 0, count: 4096)
+            let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+            guard count > 0 else { return nil }
+            return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        #endif
+    }
+
+    /// Spawns `arguments` in a new session with stdio on /dev/null and no other descriptor.
+    public static func spawnDetached(_ arguments: [String]) -> pid_t? {
+        #if canImport(Darwin)
+            var actions: posix_spawn_file_actions_t?
+            var attributes: posix_spawnattr_t?
+        #else
+            var actions = posix_spawn_file_actions_t()
+            var attributes = posix_spawnattr_t()
+        #endif
+        posix_spawn_file_actions_init(&actions)
+        posix_spawnattr_init(&attributes)
+        defer {
+            posix_spawn_file_actions_destroy(&actions)
+            posix_spawnattr_destroy(&attributes)
+        }
+        for fd: Int32 in 0...2 {
+            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+        }
+        #if canImport(Darwin)
+            // Darwin: close everything not named in the file actions, and a new session.
+            let flags = Int16(POSIX_SPAWN_SETSID | POSIX_SPAWN_CLOEXEC_DEFAULT)
+        #else
+            // Linux: the child closes what it inherited at start (``closeInheritedDescriptors()``);
+            // posix_spawn_file_actions_addclosefrom_np is not imported into Swift.
+            let flags = Int16(0x80)  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported into Swift
+        #endif
+        posix_spawnattr_setflags(&attributes, flags)
+        // Default signal dispositions in the child (the hook ignores SIGPIPE).
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGPIPE)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_SETSIGDEF))
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid: pid_t = 0
+        #if canImport(Darwin)
+            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, _NSGetEnviron().pointee)
+        #else
+            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
+        #endif
+        return result == 0 ? pid : nil
+    }
+}
