@@ -100,6 +100,9 @@ func parseOptions(_ all: [String]) -> Options {
        !secret.isEmpty {
         options.secrets = [secret]
     }
+    for secret in options.secrets where (try? StandardWebhooks.Key(secret: secret)) == nil {
+        fail("a whsec_ secret must be followed by non-empty base64 (got one of \(secret.utf8.count) bytes)")
+    }
     return options
 }
 

@@ -331,3 +331,83 @@ import Testing
         }
     }
 }
+
+/// Standard Webhooks verification by `hook-hub`.
+@Suite struct HubSignatureTests {
+    private static let plain = "plain secret"
+    private static let spec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    private func signedHeaders(
+        _ body: [UInt8], secrets: [String], id: String = "msg_1", at timestamp: Int64 = Int64(Date().timeIntervalSince1970)
+    ) throws -> HTTPHeaders {
+        let signer = try StandardWebhooks.Signer(secrets: secrets)
+        var headers = HTTPHeaders()
+        headers.add("webhook-id", id)
+        headers.add("webhook-timestamp", String(timestamp))
+        headers.add("webhook-signature", signer.signatureHeader(id: id, timestamp: timestamp, body: body))
+        return headers
+    }
+
+    @Test func signaturesAreVerified() throws {
+        let directory = try makeTemporaryDirectory("hook-hub-sig")
+        defer { removeTemporaryDirectory(directory) }
+        // Two secrets (rotation), one of each key form.
+        let hub = try HubProcess.start(directory: directory, arguments: ["--secret", Self.plain, "--secret", Self.spec])
+        defer { hub.stop() }
+        #expect(hub.startupLine.contains("signatures required (2 secrets)"))
+        let now = Int64(Date().timeIntervalSince1970)
+        func post(_ path: String, _ body: [UInt8], _ headers: HTTPHeaders) throws -> Int {
+            try hub.client.post(path, body: body, headers: headers).status
+        }
+        func post(_ body: [UInt8], _ headers: HTTPHeaders) throws -> Int { try post("/events", body, headers) }
+
+        let event = makeEvent()
+        #expect(try post(event, signedHeaders(event, secrets: [Self.plain])) == 201)
+        let second = makeEvent()
+        #expect(try post(second, signedHeaders(second, secrets: [Self.spec])) == 201)
+        let third = makeEvent()
+        #expect(try post(third, signedHeaders(third, secrets: ["old secret", Self.spec])) == 201)
+        // A replayed (still fresh) signed event is a duplicate, not an error.
+        #expect(try post(event, signedHeaders(event, secrets: [Self.plain])) == 409)
+
+        let fresh = makeEvent()
+        #expect(try post(fresh, [:]) == 401)  // unsigned
+        #expect(try post(fresh, signedHeaders(fresh, secrets: ["wrong"])) == 401)
+        #expect(try post(fresh, signedHeaders(fresh, secrets: [Self.plain], at: now - 301)) == 401)  // stale
+        #expect(try post(fresh, signedHeaders(fresh, secrets: [Self.plain], at: now + 301)) == 401)  // future
+        #expect(try post(fresh, signedHeaders(fresh, secrets: [Self.plain], at: now - 250)) == 201)  // within
+        var tampered = try signedHeaders(fresh, secrets: [Self.plain])
+        tampered.set("webhook-id", "msg_other")
+        #expect(try post(makeEvent(), tampered) == 401)
+        var missing = try signedHeaders(fresh, secrets: [Self.plain])
+        missing.remove("webhook-timestamp")
+        #expect(try post(fresh, missing) == 401)
+        let body = Array("tampered".utf8) + fresh
+        #expect(try post(body, signedHeaders(fresh, secrets: [Self.plain])) == 401)
+        // Verification comes before parsing: an unsigned bad body is 401, not 400.
+        #expect(try post(Array("nope".utf8), [:]) == 401)
+
+        let batch = Array("[\(String(decoding: makeEvent(), as: UTF8.self))]".utf8)
+        #expect(try post("/events/batch", batch, [:]) == 401)
+        #expect(try post("/events/batch", batch, signedHeaders(batch, secrets: [Self.spec], id: "batch-1")) == 200)
+        let unauthorized = try hub.client.post("/events", body: fresh)
+        #expect(jsonObject(unauthorized)?["error"] is String)
+        #expect(hub.storeLines.count == 5)
+    }
+
+    @Test func secretComesFromTheEnvironmentByDefault() throws {
+        let directory = try makeTemporaryDirectory("hook-hub-sig")
+        defer { removeTemporaryDirectory(directory) }
+        let hub = try HubProcess.start(directory: directory, environment: ["CLAUDE_OBSERVABILITY_SECRET": Self.spec])
+        defer { hub.stop() }
+        let event = makeEvent()
+        #expect(try hub.client.post("/events", body: event).status == 401)
+        #expect(try hub.client.post("/events", body: event, headers: signedHeaders(event, secrets: [Self.spec])).status == 201)
+    }
+
+    @Test func invalidWhsecSecretIsRefusedAtStartup() throws {
+        let result = try runProcess(Executables.path("hook-hub"), ["--port", "0", "--store", "/dev/null/x", "--secret", "whsec_!!!"])
+        #expect(result.status != 0)
+        #expect(result.stderrText.contains("whsec_"))
+    }
+}
