@@ -259,7 +259,7 @@ public struct HTTPRequestParser: Sendable {
             throw .bad("malformed request line")
         }
         let method = line.lowerBound..<firstSpace
-        guard !method.isEmpty, buffer[method].allSatisfy(Self.isTokenChar) else {
+        guard !method.isEmpty, method.count <= 64, buffer[method].allSatisfy(Self.isTokenChar) else {
             throw .bad("malformed method")
         }
         let rest = (firstSpace + 1)..<line.upperBound
