@@ -50,6 +50,15 @@ import Testing
         }
     }
 
+    @Test func emptyLinesArrivingAloneAreNotErrors() {
+        // Found by the fuzzer: a CR LF on its own, then a pause, then the request.
+        for step in [1, 2, 3] {
+            let (requests, error) = parse("\r\n\r\nGET /x HTTP/1.1\r\n\r\n\r\n\r", step: step)
+            #expect(error == nil)
+            #expect(requests.count == 1)
+        }
+    }
+
     @Test func lenientLineEndsAndLeadingEmptyLines() {
         let (requests, error) = parse("\r\n\nGET /x HTTP/1.1\nHost: h\n\n")
         #expect(error == nil)
