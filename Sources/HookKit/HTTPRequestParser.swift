@@ -186,19 +186,34 @@ public struct HTTPRequestParser: Sendable {
                 break
             }
         }
+        // Reject garbage early instead of waiting for a header block that will never be valid:
+        // a request starts with a method token (at most 64 bytes) and a space.
+        var method = start
+        while method < buffer.count, method - start <= 64, Self.isTokenChar(buffer[method]) { method += 1 }
+        let loneCR = start + 1 == buffer.count && buffer[start] == Self.cr  // maybe the start of an empty line
+        if method < buffer.count, !loneCR, buffer[method] != UInt8(ascii: " ") || method == start || method - start > 64 {
+            throw .bad("malformed request line")
+        }
+        // The head, its final empty line included, must fit in maxHeaderBytes: whether the bytes
+        // arrive at once or in pieces, the same input gets the same answer.
         var i = max(searchFrom, start)
-        let end = buffer.count
-        let limit = start + limits.maxHeaderBytes
+        let end = min(buffer.count, start + limits.maxHeaderBytes + 1)
         while i < end {
             if buffer[i] == Self.lf {
-                if i + 1 < end, buffer[i + 1] == Self.lf { return i + 2 }
-                if i + 2 < end, buffer[i + 1] == Self.cr, buffer[i + 2] == Self.lf { return i + 3 }
-                if i + 2 >= end { break }  // need more bytes to decide
+                var headEnd: Int? = nil
+                if i + 1 < buffer.count, buffer[i + 1] == Self.lf { headEnd = i + 2 }
+                if i + 2 < buffer.count, buffer[i + 1] == Self.cr, buffer[i + 2] == Self.lf { headEnd = i + 3 }
+                if let headEnd {
+                    if headEnd - start > limits.maxHeaderBytes {
+                        throw HTTPParseError(status: 431, reason: "header block too large")
+                    }
+                    return headEnd
+                }
+                if i + 2 >= buffer.count { break }  // need more bytes to decide
             }
             i += 1
-            if i > limit { throw HTTPParseError(status: 431, reason: "header block too large") }
         }
-        if end - start > limits.maxHeaderBytes {
+        if buffer.count - start > limits.maxHeaderBytes {
             throw HTTPParseError(status: 431, reason: "header block too large")
         }
         state = .head(searchFrom: max(start, i))
@@ -207,9 +222,6 @@ public struct HTTPRequestParser: Sendable {
 
     private mutating func parseHead(searchFrom: Int) throws(HTTPParseError) -> (HTTPRequest, Framing)? {
         guard let headEnd = try findHeadEnd(searchFrom: searchFrom) else { return nil }
-        if headEnd - start > limits.maxHeaderBytes + 4 {
-            throw HTTPParseError(status: 431, reason: "header block too large")
-        }
         // Split into lines (without CR LF), the last (empty) one excluded.
         var lines: [Range<Int>] = []
         var lineStart = start
@@ -252,7 +264,7 @@ public struct HTTPRequestParser: Sendable {
             throw .bad("malformed request line")
         }
         let method = line.lowerBound..<firstSpace
-        guard !method.isEmpty, buffer[method].allSatisfy(Self.isTokenChar) else {
+        guard !method.isEmpty, method.count <= 64, buffer[method].allSatisfy(Self.isTokenChar) else {
             throw .bad("malformed method")
         }
         let rest = (firstSpace + 1)..<line.upperBound

@@ -18,7 +18,7 @@ public struct HTTPResponseParser: Sendable {
     /// Maximum body size.
     public let maxBodyBytes: Int
     /// Whether the request was a `HEAD` (its response has no body).
-    public let isHeadRequest: Bool
+    public private(set) var isHeadRequest: Bool
     private var buffer: [UInt8] = []
     private var start = 0
     private var state = State.head
@@ -42,6 +42,14 @@ public struct HTTPResponseParser: Sendable {
 
     /// Appends received bytes.
     public mutating func append(_ bytes: [UInt8]) { bytes.withUnsafeBytes { append($0) } }
+
+    /// Prepares for the next response on the same connection (pipelining), keeping the bytes
+    /// received after the previous one.
+    public mutating func startNextResponse(requestMethod: String = "GET") {
+        isHeadRequest = requestMethod == "HEAD"
+        state = .head
+        closeDelimited = false
+    }
 
     /// Whether the connection can carry another request after this response: the response was
     /// not delimited by the end of the connection, nothing extra arrived, and neither side asked

@@ -22,6 +22,8 @@ public enum StandardInputReader {
         var total = 0
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { chunk.deallocate() }
+        // A regular file never blocks: no need to wait for it with poll(2).
+        let isRegularFile = (try? fd.status()).map { $0.st_mode & S_IFMT == S_IFREG } ?? false
         while true {
             let now = Clock.monotonicNanoseconds()
             guard now < deadline else {

@@ -100,10 +100,22 @@ func parseOptions(_ all: [String]) -> Options {
        !secret.isEmpty {
         options.secrets = [secret]
     }
+    for secret in options.secrets where (try? StandardWebhooks.Key(secret: secret)) == nil {
+        fail("a whsec_ secret must be followed by non-empty base64 (got one of \(secret.utf8.count) bytes)")
+    }
     return options
 }
 
 let options = parseOptions(CommandLine.arguments)
+
+// A parent may have spawned us with signals blocked (a test runner's worker thread does): make
+// SIGTERM and SIGINT end the hub as usual. Nothing is lost: every acknowledged event is synced.
+var noSignals = sigset_t()
+sigemptyset(&noSignals)
+sigprocmask(SIG_SETMASK, &noSignals, nil)
+signal(SIGTERM, SIG_DFL)
+signal(SIGINT, SIG_DFL)
+signal(SIGPIPE, SIG_IGN)
 guard let address = SocketAddress(ipLiteral: options.host, port: options.port)
     ?? (options.host == "localhost" ? .loopbackIPv4(port: options.port) : nil)
 else {

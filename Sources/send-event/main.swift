@@ -76,9 +76,7 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let spool = Spool(directory: configuration.spoolDirectory)
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
-    if outcome.eventID != nil, let executable = FlusherLauncher.currentExecutable() {
-        FlusherLauncher.ensureRunning(spool, executable: executable)
-    }
+    if outcome.eventID != nil { FlusherLauncher.ensureRunning(spool) }
     exit(0)
 }
 
