@@ -74,11 +74,8 @@ import Testing
     @Test func aConnectionTheHubClosedWhileIdleIsReplaced() throws {
         let directory = try makeTemporaryDirectory("tls-idle")
         defer { removeTemporaryDirectory(directory) }
-        let hub = try startHookHub(directory: directory, arguments: ["--idle-timeout", "0.2"])
-        defer {
-            kill(hub.process.processIdentifier, SIGKILL)
-            hub.process.waitUntilExit()
-        }
+        let hub = try HubProcess.start(directory: directory, arguments: ["--idle-timeout", "0.2"])
+        defer { hub.crash() }
         let server = try TLSTestServer(upstream: "127.0.0.1:\(hub.port)")
         defer { server.stop() }
         let http = try client("https://localhost:\(server.port)", caFile: server.caFile)
@@ -177,11 +174,8 @@ import Testing
     @Test func sendEventDeliversToAnHTTPSHub() throws {
         let directory = try makeTemporaryDirectory("tls-e2e")
         defer { removeTemporaryDirectory(directory) }
-        let hub = try startHookHub(directory: directory)
-        defer {
-            kill(hub.process.processIdentifier, SIGKILL)  // test threads block SIGTERM
-            hub.process.waitUntilExit()
-        }
+        let hub = try HubProcess.start(directory: directory)
+        defer { hub.crash() }
         let server = try TLSTestServer(upstream: "127.0.0.1:\(hub.port)")
         defer { server.stop() }
         let spool = directory + "/spool"
@@ -192,9 +186,8 @@ import Testing
         let event = #"{"session_id":"tls-e2e","hook_event_name":"Stop"}"#
         let hook = try runProcess(Executables.path("send-event"), stdin: Data(event.utf8), environment: environment)
         #expect(hook.status == 0 && hook.stderrText.isEmpty)
-        let plain = HTTPClient(host: "127.0.0.1", port: hub.port)
         let stored = waitUntil(timeoutSeconds: 10) {
-            guard let response = try? plain.get("/events?session_id=tls-e2e"), response.status == 200 else { return false }
+            guard let response = try? hub.client.get("/events?session_id=tls-e2e"), response.status == 200 else { return false }
             return (try? JSONValue.parse(response.body).arrayValue?.count) == 1
         }
         #expect(stored, "the background flusher delivered the event over https")
@@ -208,32 +201,6 @@ import Testing
         let flush = try runProcess(Executables.path("send-event"), ["flush"], environment: environment)
         #expect(flush.status == 1)
         #expect(flush.stderrText.contains("hookkit-tls: certificate verify failed: "), "\(flush.stderrText)")
-    }
-
-    /// Starts `hook-hub` on a free loopback port (plain http) with its store in `directory`.
-    func startHookHub(directory: String, arguments: [String] = []) throws -> (process: Process, port: UInt16) {
-        let output = directory + "/hub.out"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Executables.path("hook-hub"))
-        process.arguments = ["--host", "127.0.0.1", "--port", "0", "--store", directory + "/events.jsonl"] + arguments
-        process.environment = ProcessInfo.processInfo.environment.filter { $0.key != "CLAUDE_OBSERVABILITY_SECRET" }
-        process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var port: UInt16?
-        _ = waitUntil(timeoutSeconds: 10) {
-            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            guard let range = text.range(of: "listening on http://127.0.0.1:") else { return false }
-            port = UInt16(text[range.upperBound...].prefix { $0.isNumber })
-            return port != nil
-        }
-        guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw TLSTestServerError("hook-hub did not start")
-        }
-        return (process, port)
     }
 
     @Test func helperCommandLine() throws {
