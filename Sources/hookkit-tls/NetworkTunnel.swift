@@ -182,7 +182,8 @@
             var rest = Substring(text)
             let begin = "-----BEGIN CERTIFICATE-----"
             let end = "-----END CERTIFICATE-----"
-            while let start = rest.range(of: begin), let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex)
+            while let start = rest.range(of: begin),
+                let stop = rest.range(of: end, range: start.upperBound..<rest.endIndex)
             {
                 let body = rest[start.upperBound..<stop.lowerBound].filter { !$0.isWhitespace }
                 if let der = Base64.decode(body),

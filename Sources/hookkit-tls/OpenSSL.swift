@@ -89,7 +89,9 @@
         }
 
         private init(ssl: UnsafeMutableRawPointer, crypto: UnsafeMutableRawPointer) throws(TunnelFailure) {
-            func bind<T>(_ handle: UnsafeMutableRawPointer, _ name: String, as type: T.Type) throws(TunnelFailure) -> T {
+            func bind<T>(
+                _ handle: UnsafeMutableRawPointer, _ name: String, as type: T.Type
+            ) throws(TunnelFailure) -> T {
                 guard let address = dlsym(handle, name) else { throw .setup("OpenSSL has no \(name)") }
                 return unsafeBitCast(address, to: type)
             }

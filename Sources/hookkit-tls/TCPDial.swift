@@ -16,7 +16,8 @@ enum TCPDial {
             addresses = try SocketAddress.resolve(host, port: port)
         } catch {
             // HookKit reports every resolver failure but EAI_SYSTEM as EHOSTUNREACH.
-            throw .resolve(error.rawValue == EHOSTUNREACH ? "cannot resolve \(host)" : "cannot resolve \(host): \(error)")
+            throw .resolve(
+                error.rawValue == EHOSTUNREACH ? "cannot resolve \(host)" : "cannot resolve \(host): \(error)")
         }
         var failure = TunnelFailure.connect("no address for \(host)")
         for address in addresses {

@@ -58,7 +58,8 @@ import Testing
         // A large body crosses the relay in many TLS records.
         let large = [UInt8](repeating: UInt8(ascii: "x"), count: 3 * 1024 * 1024 + 17)
         let echo = try #require(
-            try JSONSerialization.jsonObject(with: Data(http.post("/events/batch", body: large).body)) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(http.post("/events/batch", body: large).body))
+                as? [String: Any])
         #expect(echo["bytes"] as? Int == large.count)
         let blob = try http.get("/blob?size=\(large.count)")
         #expect(blob.status == 200 && blob.body.count == large.count, "\(blob.status) \(blob.body.count)")
@@ -143,7 +144,8 @@ import Testing
         #expect(error.kind == .connect)
         #expect(error.message.contains("/nonexistent/hookkit-tls is missing or not executable"))
         #expect(error.message.contains("CLAUDE_OBSERVABILITY_TLS_HELPER"))
-        #expect(TLSTunnel.defaultHelperPath { $0 == "CLAUDE_OBSERVABILITY_TLS_HELPER" ? "/opt/x/tls" : nil } == "/opt/x/tls")
+        let overridden = TLSTunnel.defaultHelperPath { $0 == "CLAUDE_OBSERVABILITY_TLS_HELPER" ? "/opt/x/tls" : nil }
+        #expect(overridden == "/opt/x/tls")
         #expect(TLSTunnel.defaultHelperPath { _ in nil }?.hasSuffix("/hookkit-tls") == true)
     }
 
@@ -187,7 +189,9 @@ import Testing
         let hook = try runProcess(Executables.path("send-event"), stdin: Data(event.utf8), environment: environment)
         #expect(hook.status == 0 && hook.stderrText.isEmpty)
         let stored = waitUntil(timeoutSeconds: 10) {
-            guard let response = try? hub.client.get("/events?session_id=tls-e2e"), response.status == 200 else { return false }
+            guard let response = try? hub.client.get("/events?session_id=tls-e2e"), response.status == 200 else {
+                return false
+            }
             return (try? JSONValue.parse(response.body).arrayValue?.count) == 1
         }
         #expect(stored, "the background flusher delivered the event over https")
@@ -196,8 +200,9 @@ import Testing
         // Without the CA the foreground flush fails and says why.
         environment["CLAUDE_OBSERVABILITY_CA_FILE"] = nil
         environment["CLAUDE_OBSERVABILITY_SPOOL"] = directory + "/untrusted"
+        let id = UUIDv7.generate().uuidString
         try Spool(directory: directory + "/untrusted").append(
-            Array(#"{"event_uuid":"\#(UUIDv7.generate().uuidString)","session_id":"x","timestamp":\#(Clock.unixMilliseconds())}"#.utf8))
+            Array(#"{"event_uuid":"\#(id)","session_id":"x","timestamp":\#(Clock.unixMilliseconds())}"#.utf8))
         let flush = try runProcess(Executables.path("send-event"), ["flush"], environment: environment)
         #expect(flush.status == 1)
         #expect(flush.stderrText.contains("hookkit-tls: certificate verify failed: "), "\(flush.stderrText)")

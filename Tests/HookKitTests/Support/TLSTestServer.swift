@@ -49,7 +49,8 @@ final class TLSTestServer {
             ("server", "DNS:localhost,IP:127.0.0.1", "0x1001"), ("wrong", "DNS:hub.example", "0x1002"),
         ] {
             let base = "\(directory)/\(name)"
-            try openssl(["req", "-new"] + ec + ["-keyout", "\(base).key", "-out", "\(base).csr", "-subj", "/CN=\(name)"])
+            try openssl(
+                ["req", "-new"] + ec + ["-keyout", "\(base).key", "-out", "\(base).csr", "-subj", "/CN=\(name)"])
             try "subjectAltName=\(names)\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n"
                 .write(toFile: "\(base).ext", atomically: true, encoding: .utf8)
             try openssl([
