@@ -28,18 +28,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-start_hub() {  # $1 = store
+start_hub() {  # $1 = store; sets hub_pid and port
     "$bin/hook-hub" --port 0 --store "$1" > "$work/hub.out" 2>&1 &
     hub_pid=$!
+    port=""
     for _ in $(seq 400); do
         port=$(sed -n 's/.*http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$work/hub.out" | head -n 1)
         [ -n "$port" ] && break
         sleep 0.01
     done
-    echo "$port"
 }
 
-port=$(start_hub "$work/latency.jsonl")
+start_hub "$work/latency.jsonl"
 echo "## Delivery latency, hook exit to stored at hook-hub (loopback, $runs runs each, $(nproc) cores, $(date -u +%F))"
 echo
 BIN="$bin" PORT="$port" WORK="$work" RUNS="$runs" python3 - <<'PY'
@@ -121,7 +121,7 @@ wait "$hub_pid" 2>/dev/null || true
 echo
 echo "## Drain throughput into hook-hub ($drain events of about 600 bytes, fsync on)"
 echo
-port=$(start_hub "$work/drain.jsonl")
+start_hub "$work/drain.jsonl"
 BIN="$bin" PORT="$port" WORK="$work" N="$drain" python3 - <<'PY'
 import http.client, json, os, subprocess, time, uuid
 
