@@ -31,13 +31,15 @@ public enum StandardInputReader {
                     bytes: bytes, originalByteCount: total,
                     readProblem: "stdin still open after \(timeoutMilliseconds) ms")
             }
-            var poller = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-            let waitMilliseconds = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
-            let ready = poll(&poller, 1, waitMilliseconds)
-            if ready == 0 { continue }
-            if ready < 0 && Errno.current != .interrupted {
-                return HookInput(
-                    bytes: bytes, originalByteCount: total, readProblem: "cannot wait for stdin: \(Errno.current)")
+            if !isRegularFile {
+                var poller = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
+                let waitMilliseconds = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+                let ready = poll(&poller, 1, waitMilliseconds)
+                if ready == 0 { continue }
+                if ready < 0 && Errno.current != .interrupted {
+                    return HookInput(
+                        bytes: bytes, originalByteCount: total, readProblem: "cannot wait for stdin: \(Errno.current)")
+                }
             }
             let count: Int
             do {
