@@ -56,45 +56,6 @@ public enum FlusherLauncher {
 
     /// Spawns `arguments` in a new session with stdio on /dev/null and no other descriptor.
     public static func spawnDetached(_ arguments: [String]) -> pid_t? {
-        #if canImport(Darwin)
-            var actions: posix_spawn_file_actions_t?
-            var attributes: posix_spawnattr_t?
-        #else
-            var actions = posix_spawn_file_actions_t()
-            var attributes = posix_spawnattr_t()
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        for fd: Int32 in 0...2 {
-            posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
-        }
-        #if canImport(Darwin)
-            // Darwin: close everything not named in the file actions, and a new session.
-            let flags = Int16(POSIX_SPAWN_SETSID | POSIX_SPAWN_CLOEXEC_DEFAULT)
-        #else
-            // Linux: the child closes what it inherited at start (``closeInheritedDescriptors()``);
-            // posix_spawn_file_actions_addclosefrom_np is not imported into Swift.
-            let flags = Int16(0x80)  // POSIX_SPAWN_SETSID (glibc 2.26+), not imported into Swift
-        #endif
-        posix_spawnattr_setflags(&attributes, flags)
-        // Default signal dispositions in the child (the hook ignores SIGPIPE).
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, flags | Int16(POSIX_SPAWN_SETSIGDEF))
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        #if canImport(Darwin)
-            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, _NSGetEnviron().pointee)
-        #else
-            let result = posix_spawn(&pid, arguments[0], &actions, &attributes, argv, environ)
-        #endif
-        return result == 0 ? pid : nil
+        try? ProcessSpawn.spawn(arguments, stdio: [.devNull, .devNull, .devNull], newSession: true).get()
     }
 }

@@ -137,57 +137,22 @@ public struct TLSTunnel: HTTPConnector {
                 throw HTTPClientError(.connect, "pipe: \(error)")
             }
         #endif
-        #if canImport(Darwin)
-            var actions: posix_spawn_file_actions_t?
-            var attributes: posix_spawnattr_t?
-        #else
-            var actions = posix_spawn_file_actions_t()
-            var attributes = posix_spawnattr_t()
-        #endif
-        posix_spawn_file_actions_init(&actions)
-        posix_spawnattr_init(&attributes)
-        defer {
-            posix_spawn_file_actions_destroy(&actions)
-            posix_spawnattr_destroy(&attributes)
-        }
-        // Our descriptors are all close-on-exec; the helper gets exactly these three.
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 0)
-        posix_spawn_file_actions_adddup2(&actions, pair[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, errorPipe[1], 2)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        // No blocked signals either: the calling thread's mask (a worker thread may block most
-        // signals) would otherwise be inherited.
-        var unblocked = sigset_t()
-        sigemptyset(&unblocked)
-        posix_spawnattr_setsigmask(&attributes, &unblocked)
-        #if canImport(Darwin)
-            let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_CLOEXEC_DEFAULT
-        #else
-            let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
-        #endif
-        posix_spawnattr_setflags(&attributes, Int16(flags))
         var arguments = [path, "--connect-timeout-ms", String(timeoutMilliseconds)]
         if let caFile { arguments += ["--ca-file", caFile] }
         arguments += [endpoint.host, String(endpoint.port)]
-        let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var pid: pid_t = 0
-        #if canImport(Darwin)
-            let result = posix_spawn(&pid, path, &actions, &attributes, argv, _NSGetEnviron().pointee)
-        #else
-            let result = posix_spawn(&pid, path, &actions, &attributes, argv, environ)
-        #endif
+        // Our descriptors are all close-on-exec; the helper gets exactly these three.
+        let spawned = ProcessSpawn.spawn(
+            arguments, stdio: [.descriptor(pair[1]), .descriptor(pair[1]), .descriptor(errorPipe[1])], newSession: false)
         close(pair[1])
         close(errorPipe[1])
-        guard result == 0 else {
+        switch spawned {
+        case .success(let pid):
+            return Helper(pid: pid, connection: Socket(rawValue: pair[0]), stderr: errorPipe[0])
+        case .failure(let error):
             close(pair[0])
             close(errorPipe[0])
-            throw HTTPClientError(.connect, "cannot start TLS helper \(path): \(Errno(rawValue: result))")
+            throw HTTPClientError(.connect, "cannot start TLS helper \(path): \(error)")
         }
-        return Helper(pid: pid, connection: Socket(rawValue: pair[0]), stderr: errorPipe[0])
     }
 
     /// Everything the helper writes on stderr up to end-of-file (at most 4 KiB kept), or nil when
