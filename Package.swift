@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "HookKit", targets: ["HookKit"]),
         .executable(name: "send-event", targets: ["send-event"]),
         .executable(name: "hook-hub", targets: ["hook-hub"]),
+        .executable(name: "hookkit-tls", targets: ["hookkit-tls"]),
     ],
     targets: [
         .target(name: "HookKit"),
@@ -20,6 +21,10 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable"], .when(platforms: [.linux]))]
         ),
         .executableTarget(name: "hook-hub", dependencies: ["HookKit"]),
+        // The TLS helper the flusher starts for https hubs. Deliberately not static: on Linux it
+        // loads OpenSSL with dlopen (dlopen is in glibc 2.34+'s libc), so it needs the dynamic
+        // loader; the installer builds it with --static-swift-stdlib. Nothing here links OpenSSL.
+        .executableTarget(name: "hookkit-tls", dependencies: ["HookKit"]),
         .testTarget(name: "HookKitTests", dependencies: ["HookKit"], exclude: ["Vectors"]),
     ]
 )

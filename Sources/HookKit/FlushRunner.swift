@@ -14,7 +14,8 @@ public enum FlushRunner {
         let spool = Spool(directory: configuration.spoolDirectory)
         guard let endpoint = HTTPEndpoint(url: configuration.hub) else {
             return .failure(
-                FlushFailure(message: "unsupported hub URL '\(configuration.hub)' (expected http://host[:port])"))
+                FlushFailure(
+                    message: "unsupported hub URL '\(configuration.hub)' (expected http[s]://host[:port][/path])"))
         }
         var signer: StandardWebhooks.Signer?
         if let secret = configuration.secret {

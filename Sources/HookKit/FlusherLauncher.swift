@@ -11,11 +11,13 @@
 /// hook's process group), `/dev/null` as stdin, stdout and stderr, and nothing else. The hook does
 /// not wait for it; when the hook exits, the system re-parents it.
 public enum FlusherLauncher {
-    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock.
-    /// Returns the new process id, or nil when one was running (or the spawn failed).
+    /// Spawns `executable flush --background` (by default the running executable) unless a
+    /// flusher already holds the spool's lock. Returns the new process id, or nil when one was
+    /// running (or the spawn failed).
     @discardableResult
-    public static func ensureRunning(_ spool: Spool, executable: String) -> pid_t? {
+    public static func ensureRunning(_ spool: Spool, executable: String? = nil) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
+        guard let executable = executable ?? currentExecutable() else { return nil }
         return spawnDetached([executable, "flush", "--background"])
     }
 

@@ -58,7 +58,10 @@ public struct HTTPClientConfiguration: Sendable, Equatable {
     }
 }
 
-/// A plain HTTP/1.1 client for one server, with keep-alive connection reuse.
+/// An HTTP/1.1 client for one server, with keep-alive connection reuse.
+///
+/// It connects over plain TCP, or through its ``connector`` when it has one: an `https://`
+/// endpoint gets a ``TLSTunnel`` by default, so TLS never runs in this process.
 ///
 /// It resolves IP literals and `localhost` itself (no resolver latency, nothing that needs the
 /// dynamic loader in a static executable) and any other name with `getaddrinfo(3)`. Connect and
@@ -73,12 +76,19 @@ public final class HTTPClient: Sendable {
     public let endpoint: HTTPEndpoint
     /// The settings.
     public let configuration: HTTPClientConfiguration
+    /// How connections are opened; `nil` means a direct TCP connection.
+    public let connector: (any HTTPConnector)?
     private let idle = Locked<[Socket]>([])
 
-    /// A client for `endpoint`.
-    public init(endpoint: HTTPEndpoint, configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
+    /// A client for `endpoint`. Without a `connector` it connects over TCP, or through a
+    /// ``TLSTunnel`` with the default helper when the endpoint is `https://`.
+    public init(
+        endpoint: HTTPEndpoint, configuration: HTTPClientConfiguration = HTTPClientConfiguration(),
+        connector: (any HTTPConnector)? = nil
+    ) {
         self.endpoint = endpoint
         self.configuration = configuration
+        self.connector = connector ?? (endpoint.isTLS ? TLSTunnel() : nil)
     }
 
     /// A client for `host:port`.
@@ -126,7 +136,7 @@ public final class HTTPClient: Sendable {
                 throw error
             }
         }
-        let socket = try connect(deadline: deadline)
+        let socket = try openConnection(deadline: deadline)
         switch exchange(socket, bytes, method: request.method, deadline: deadline) {
         case .success(let response):
             return response
@@ -166,6 +176,15 @@ public final class HTTPClient: Sendable {
             socket.close()
         }
         return nil
+    }
+
+    /// A new connection through the connector, or over TCP when there is none.
+    private func openConnection(deadline: UInt64) throws(HTTPClientError) -> Socket {
+        guard let connector else { return try connect(deadline: deadline) }
+        let now = Clock.monotonicNanoseconds()
+        let connectDeadline = min(deadline, now + UInt64(max(0, configuration.connectTimeoutMilliseconds)) * 1_000_000)
+        guard now < connectDeadline else { throw HTTPClientError(.timeout, "connecting to \(endpoint) timed out") }
+        return try connector.connect(to: endpoint, timeoutMilliseconds: Int((connectDeadline - now) / 1_000_000))
     }
 
     private func connect(deadline: UInt64) throws(HTTPClientError) -> Socket {

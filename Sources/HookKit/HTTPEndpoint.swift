@@ -1,4 +1,5 @@
-/// Where an HTTP server is: host, port and a base path, parsed from an `http://` URL.
+/// Where an HTTP server is: scheme, host, port and a base path, parsed from an `http://` or
+/// `https://` URL.
 public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     /// The host name or IP literal (IPv6 without brackets).
     public var host: String
@@ -6,22 +7,30 @@ public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var port: UInt16
     /// The path prefix, without a trailing slash (empty for the root).
     public var basePath: String
+    /// Whether the server speaks HTTPS (HTTP over TLS); ``HTTPClient`` then connects through a
+    /// ``TLSTunnel`` unless it is given another ``HTTPConnector``.
+    public var isTLS: Bool
+
+    /// `https` or `http`.
+    public var scheme: String { isTLS ? "https" : "http" }
 
     /// Creates an endpoint from its parts.
-    public init(host: String, port: UInt16, basePath: String = "") {
+    public init(host: String, port: UInt16, basePath: String = "", isTLS: Bool = false) {
         self.host = host
         self.port = port
+        self.isTLS = isTLS
         var path = basePath
         while path.hasSuffix("/") { path.removeLast() }
         self.basePath = path
     }
 
-    /// Parses `http://host[:port][/base]`; `nil` for anything else (other schemes included:
-    /// TLS is not supported). The default port is 80.
+    /// Parses `http://host[:port][/base]` or `https://host[:port][/base]`; `nil` for anything
+    /// else (other schemes included). The default port is 80 for http and 443 for https.
     public init?(url: String) {
-        let scheme = "http://"
+        let isTLS = url.utf8.count > 8 && String(url.prefix(8)).lowercased() == "https://"
+        let scheme = isTLS ? "https://" : "http://"
         guard url.utf8.count > scheme.utf8.count,
-              String(url.prefix(scheme.count)).lowercased() == scheme
+            String(url.prefix(scheme.count)).lowercased() == scheme
         else { return nil }
         let rest = url.dropFirst(scheme.count)
         let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
@@ -46,25 +55,25 @@ public struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty else { return nil }
-        var port: UInt16 = 80
+        var port: UInt16 = isTLS ? 443 : 80
         if let portText {
             guard !portText.isEmpty, portText.allSatisfy(\.isASCII), let value = UInt16(portText), value > 0 else {
                 return nil
             }
             port = value
         }
-        self.init(host: String(host), port: port, basePath: path)
+        self.init(host: String(host), port: port, basePath: path, isTLS: isTLS)
     }
 
-    /// `http://host:port/base`.
+    /// `http://host:port/base` or `https://host:port/base`.
     public var description: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "http://\(shownHost):\(port)\(basePath)"
+        return "\(scheme)://\(shownHost):\(port)\(basePath)"
     }
 
-    /// The `Host` header value.
+    /// The `Host` header value (the port only when it is not the scheme's default).
     var hostHeader: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return port == 80 ? shownHost : "\(shownHost):\(port)"
+        return port == (isTLS ? 443 : 80) ? shownHost : "\(shownHost):\(port)"
     }
 }

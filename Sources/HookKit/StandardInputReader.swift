@@ -22,6 +22,8 @@ public enum StandardInputReader {
         var total = 0
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
         defer { chunk.deallocate() }
+        // A regular file never blocks: no need to wait for it with poll(2).
+        let isRegularFile = (try? fd.status()).map { $0.st_mode & S_IFMT == S_IFREG } ?? false
         while true {
             let now = Clock.monotonicNanoseconds()
             guard now < deadline else {
@@ -29,13 +31,15 @@ public enum StandardInputReader {
                     bytes: bytes, originalByteCount: total,
                     readProblem: "stdin still open after \(timeoutMilliseconds) ms")
             }
-            var poller = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-            let waitMilliseconds = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
-            let ready = poll(&poller, 1, waitMilliseconds)
-            if ready == 0 { continue }
-            if ready < 0 && Errno.current != .interrupted {
-                return HookInput(
-                    bytes: bytes, originalByteCount: total, readProblem: "cannot wait for stdin: \(Errno.current)")
+            if !isRegularFile {
+                var poller = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
+                let waitMilliseconds = Int32(min(UInt64(Int32.max), (deadline - now + 999_999) / 1_000_000))
+                let ready = poll(&poller, 1, waitMilliseconds)
+                if ready == 0 { continue }
+                if ready < 0 && Errno.current != .interrupted {
+                    return HookInput(
+                        bytes: bytes, originalByteCount: total, readProblem: "cannot wait for stdin: \(Errno.current)")
+                }
             }
             let count: Int
             do {

@@ -40,7 +40,9 @@ let usage = """
       --event-type TYPE   event type (default: the input's hook_event_name)
 
     ENVIRONMENT
-      CLAUDE_OBSERVABILITY_HUB          hub URL (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_HUB          hub URL, http:// or https:// (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_CA_FILE      https: PEM file of extra CA certificates to trust
+      CLAUDE_OBSERVABILITY_TLS_HELPER   https: path of hookkit-tls (default: next to send-event)
       CLAUDE_OBSERVABILITY_SECRET       Standard Webhooks signing secret (whsec_... or any string)
       CLAUDE_OBSERVABILITY_SPOOL        spool folder (default: per hub, in the user's state folder)
       CLAUDE_OBSERVABILITY_MAX_PAYLOAD  largest payload kept whole, bytes (default 262144)
@@ -82,9 +84,7 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let spool = Spool(directory: configuration.spoolDirectory)
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
-    if outcome.eventID != nil, let executable = FlusherLauncher.currentExecutable() {
-        FlusherLauncher.ensureRunning(spool, executable: executable)
-    }
+    if outcome.eventID != nil { FlusherLauncher.ensureRunning(spool) }
     exit(0)
 }
 

@@ -52,7 +52,8 @@ private final class ScriptedServer: @unchecked Sendable {
         #expect(HTTPEndpoint(url: "HTTP://localhost/base/") == HTTPEndpoint(host: "localhost", port: 80, basePath: "/base"))
         #expect(HTTPEndpoint(url: "http://[::1]:8080/x?y#z") == HTTPEndpoint(host: "::1", port: 8080, basePath: "/x"))
         #expect(HTTPEndpoint(url: "http://[::1]:8080")?.description == "http://[::1]:8080")
-        for bad in ["https://x", "ftp://x", "http://", "http://:80", "http://x:0", "http://x:99999", "http://u@x", "x:80"] {
+        #expect(HTTPEndpoint(url: "https://x") == HTTPEndpoint(host: "x", port: 443, isTLS: true))
+        for bad in ["https://", "ftp://x", "http://", "http://:80", "http://x:0", "http://x:99999", "http://u@x", "x:80"] {
             #expect(HTTPEndpoint(url: bad) == nil, "\(bad)")
         }
     }

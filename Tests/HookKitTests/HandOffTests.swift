@@ -27,13 +27,18 @@ import Glibc
         return "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))"
     }
 
+    /// A spool whose hub is down, with retries a minute apart.
+    static func environment(spool: String) throws -> [String: String] {
+        [
+            "CLAUDE_OBSERVABILITY_SPOOL": spool, "CLAUDE_OBSERVABILITY_HUB": try closedHub(),
+            "CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "60000",
+        ]
+    }
+
     @Test func theFlusherIsDetachedAndHoldsNothingOfTheHooks() throws {
         let spool = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(spool) }
-        let environment = [
-            "CLAUDE_OBSERVABILITY_SPOOL": spool, "CLAUDE_OBSERVABILITY_HUB": try Self.closedHub(),
-            "CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "60000",
-        ]
+        let environment = try Self.environment(spool: spool)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: sendEvent)
         process.environment = environment
@@ -55,6 +60,14 @@ import Glibc
         #expect(out.isEmpty)
         #expect(err.isEmpty)
 
+        // The flusher takes its lock a moment after the hook spawned it, and records its first
+        // attempt a moment later: await both.
+        let deadline = Date().addingTimeInterval(10)
+        while (FlusherLock.holder(Spool(directory: spool)) == nil
+            || SpoolState.load(Spool(directory: spool)).nextAttemptAt == nil) && Date() < deadline
+        {
+            usleep(2000)
+        }
         let status = try runProcess(sendEvent, ["status", "--json"], environment: environment)
         let json = try JSONValue.parse(Array(status.stdout))
         let pid = try #require(json["flusher_pid"]?.integerValue.map { pid_t($0) }, "a flusher runs")
@@ -74,10 +87,7 @@ import Glibc
     @Test func whileTheHubIsKnownDownHooksStartNoFlusherAndNoAttempt() throws {
         let spool = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(spool) }
-        let environment = [
-            "CLAUDE_OBSERVABILITY_SPOOL": spool, "CLAUDE_OBSERVABILITY_HUB": try Self.closedHub(),
-            "CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "60000",
-        ]
+        let environment = try Self.environment(spool: spool)
         _ = try runProcess(sendEvent, [], stdin: Data(#"{"session_id":"down"}"#.utf8), environment: environment)
         // Wait for the first flusher's failed attempt to be recorded.
         let deadline = Date().addingTimeInterval(10)
