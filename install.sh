@@ -63,16 +63,21 @@ elif [ -n "$checkout" ]; then
     configuration=${HOOKKIT_BUILD_CONFIGURATION:-release}
     case "$configuration" in release|debug) ;; *) fail "HOOKKIT_BUILD_CONFIGURATION must be release or debug" ;; esac
     command -v swift >/dev/null || fail "swift is not on PATH: install a Swift 6 toolchain, or set HOOKKIT_BINARY"
+    # On Linux the package links send-event as a fully static executable, and hookkit-tls gets
+    # the Swift runtime linked in with --static-swift-stdlib. Both builds take that flag, so that
+    # the second reuses the first's HookKit instead of compiling it again with other flags (macOS
+    # has the Swift runtime in the OS).
+    flags=(-c "$configuration")
+    [ "$(uname -s)" = Linux ] && flags+=(--static-swift-stdlib)
     say "==> building send-event ($configuration) in $checkout"
-    # On Linux the package links send-event as a fully static executable.
-    (cd "$checkout" && swift build -c "$configuration" --product send-event) >&2 \
+    (cd "$checkout" && swift build "${flags[@]}" --product send-event) >&2 </dev/null \
         || fail "swift build failed (output above)"
-    bin=$(cd "$checkout" && swift build -c "$configuration" --show-bin-path)
+    bin=$(cd "$checkout" && swift build "${flags[@]}" --show-bin-path </dev/null)
     binary="$bin/send-event"
     # The TLS helper for https:// hubs, when this version of the package has it.
     if grep -q '"hookkit-tls"' "$checkout/Package.swift"; then
         say "==> building hookkit-tls ($configuration)"
-        (cd "$checkout" && swift build -c "$configuration" --product hookkit-tls --static-swift-stdlib) >&2 \
+        (cd "$checkout" && swift build "${flags[@]}" --product hookkit-tls) >&2 </dev/null \
             || fail "swift build of hookkit-tls failed (output above)"
         tls="$bin/hookkit-tls"
     fi
