@@ -62,7 +62,8 @@ public enum Installer {
     ) throws(InstallerError) -> Report {
         try update(projectDirectory: projectDirectory, backup: true) { settings, report throws(InstallerError) in
             do throws(SettingsMergeError) {
-                let outcome = try SettingsMerge.installReportingChanges(into: settings, command: command, events: events)
+                let outcome = try SettingsMerge.installReportingChanges(
+                    into: settings, command: command, events: events)
                 report.added = outcome.added
                 report.alreadyPresent = outcome.alreadyPresent
                 return outcome.added.isEmpty ? nil : outcome.settings

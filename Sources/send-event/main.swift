@@ -165,7 +165,8 @@ func runInstall(_ arguments: ArraySlice<String>) -> Int32 {
     let directory = project ?? currentDirectory()
     do {
         let report =
-            uninstall ? try Installer.uninstall(projectDirectory: directory) : try Installer.install(projectDirectory: directory)
+            uninstall
+            ? try Installer.uninstall(projectDirectory: directory) : try Installer.install(projectDirectory: directory)
         writeOutput(installSummary(report, uninstall: uninstall))
         return 0
     } catch {
@@ -182,7 +183,8 @@ func installSummary(_ report: Installer.Report, uninstall: Bool) -> String {
                 ? "\(report.settingsPath): no HookKit hook entries; nothing changed"
                 : "\(report.settingsPath): removed \(report.removed.count) HookKit hook entries")
     } else if report.added.isEmpty {
-        lines.append("\(report.settingsPath): hooks already installed for all \(report.alreadyPresent.count) events; nothing changed")
+        let count = report.alreadyPresent.count
+        lines.append("\(report.settingsPath): hooks already installed for all \(count) events; nothing changed")
     } else {
         let verb = report.createdSettings ? "created with" : "added"
         var line = "\(report.settingsPath): \(verb) hook entries for \(report.added.count) events"

@@ -93,7 +93,8 @@ import Glibc
         let after = try JSONValue.parse(try bytes(settingsPath(project)).map { $0 })
         #expect(after.objectValue?.map(\.key) == ["model", "env", "hooks", "cleanupPeriodDays"])
         for key in ["model", "env", "cleanupPeriodDays"] { #expect(after[key] == before[key]) }
-        #expect(String(decoding: try bytes(settingsPath(project)), as: UTF8.self).contains(#""cleanupPeriodDays": 1.50"#))
+        #expect(
+            String(decoding: try bytes(settingsPath(project)), as: UTF8.self).contains(#""cleanupPeriodDays": 1.50"#))
         for event in ["PreToolUse", "Stop"] {
             let groups = try #require(after["hooks"]?[event]?.arrayValue)
             #expect(groups.count == 2)
@@ -139,10 +140,12 @@ import Glibc
         let result = try installScript([project])
         #expect(result.status == 0, "\(result.stderrText)")
         let settings = try JSONValue.parse(try bytes(settingsPath(project)).map { $0 })
-        let command = try #require(settings["hooks"]?["Stop"]?.arrayValue?.last?["hooks"]?.arrayValue?.first?["command"]?.stringValue)
+        let command = try #require(
+            settings["hooks"]?["Stop"]?.arrayValue?.last?["hooks"]?.arrayValue?.first?["command"]?.stringValue)
         #expect(command == HookEvents.command)
         // The command, as sh runs it, names the installed binary whatever the path holds.
-        let run = try runProcess("/bin/sh", ["-c", command + " --version"], environment: ["CLAUDE_PROJECT_DIR": project])
+        let run = try runProcess(
+            "/bin/sh", ["-c", command + " --version"], environment: ["CLAUDE_PROJECT_DIR": project])
         #expect(run.status == 0, "\(run.stderrText)")
         #expect(run.stdoutText == "send-event \(HookKitVersion.current)\n")
         let removal = try installScript(["--uninstall", project])
@@ -160,7 +163,8 @@ import Glibc
         #expect(without.stderrText.contains("HOOKKIT_BINARY"), "\(without.stderrText)")
         #expect(without.stderrText.contains("checkout"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: project).isEmpty)
-        let with = try runProcess("/bin/bash", ["-s", "--", project], stdin: script, environment: ["HOOKKIT_BINARY": sendEvent])
+        let with = try runProcess(
+            "/bin/bash", ["-s", "--", project], stdin: script, environment: ["HOOKKIT_BINARY": sendEvent])
         #expect(with.status == 0, "\(with.stderrText)")
         #expect(try bytes(settingsPath(project)) == (try bytes(Self.checkout + "/settings.example.json")))
     }
@@ -178,7 +182,8 @@ import Glibc
         let tools = directory + "/tools"
         let bin = directory + "/bin"
         let log = directory + "/swift.log"
-        try FileManager.default.createDirectory(atPath: checkout + "/Sources/send-event", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: checkout + "/Sources/send-event", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: tools, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: Self.script, toPath: checkout + "/install.sh")
@@ -199,11 +204,13 @@ import Glibc
         #expect(result.status == 0, "\(result.stderrText)")
         #expect(result.stdoutText.contains("building send-event (release)"))
         #if os(Linux)
-            let flags = "-c release --static-swift-stdlib"
+        let flags = "-c release --static-swift-stdlib"
         #else
-            let flags = "-c release"
+        let flags = "-c release"
         #endif
-        var expected = ["\(checkout)|build \(flags) --product send-event", "\(checkout)|build \(flags) --show-bin-path"]
+        var expected = [
+            "\(checkout)|build \(flags) --product send-event", "\(checkout)|build \(flags) --show-bin-path",
+        ]
         if packageHasTLS { expected.append("\(checkout)|build \(flags) --product hookkit-tls") }
         #expect(try String(contentsOfFile: log, encoding: .utf8).split(separator: "\n").map(String.init) == expected)
         #expect(try bytes(project + "/.claude/hooks/send-event") == (try bytes(sendEvent)))

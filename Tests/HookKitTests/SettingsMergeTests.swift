@@ -85,7 +85,9 @@ import Testing
         // The user's events first, as they were; the events they lacked after them, in list order.
         let userEvents = ["Custom", "PreToolUse", "Stop"]
         #expect(Array(hooks.map(\.key).prefix(3)) == userEvents)
-        #expect(Array(hooks.map(\.key).dropFirst(3)) == HookEvents.installed.map(\.name).filter { !userEvents.contains($0) })
+        #expect(
+            Array(hooks.map(\.key).dropFirst(3)) == HookEvents.installed.map(\.name).filter { !userEvents.contains($0) }
+        )
         #expect(result["hooks"]?["Custom"] == original["hooks"]?["Custom"])
         let preToolUse = try #require(result["hooks"]?["PreToolUse"]?.arrayValue)
         #expect(preToolUse.count == 2)
@@ -135,7 +137,8 @@ import Testing
     /// Uninstall cannot tell an empty `hooks` object or event array the user had from one that
     /// held only our entries, so both go; Claude Code reads either the same as no key at all.
     @Test func emptyContainersTheUserHadDoNotSurviveARoundTrip() throws {
-        #expect(SettingsMerge.uninstall(from: try SettingsMerge.install(into: try parse(#"{"hooks":{}}"#))) == .object([]))
+        #expect(
+            SettingsMerge.uninstall(from: try SettingsMerge.install(into: try parse(#"{"hooks":{}}"#))) == .object([]))
         let original = try parse(#"{"hooks":{"PreToolUse":[],"Custom":[]}}"#)
         #expect(
             SettingsMerge.uninstall(from: try SettingsMerge.install(into: original))
@@ -149,7 +152,8 @@ import Testing
         let result = SettingsMerge.uninstall(from: shared)
         #expect(
             result
-                == (try parse(#"{"hooks":{"Stop":[{"matcher":"","hooks":[\#(entry("say-done.sh")),\#(entry("after.sh"))]}]}}"#)))
+                == (try parse(
+                    #"{"hooks":{"Stop":[{"matcher":"","hooks":[\#(entry("say-done.sh")),\#(entry("after.sh"))]}]}}"#)))
     }
 
     @Test func uninstallLeavesOtherCommandsThatMerelyLookLikeOurs() throws {
@@ -172,7 +176,10 @@ import Testing
             ("null", .rootNotAnObject(found: "null")),
             (#"{"hooks":"all"}"#, .wrongType(path: "hooks", expected: "an object", found: "a string")),
             (#"{"hooks":[]}"#, .wrongType(path: "hooks", expected: "an object", found: "an array")),
-            (#"{"hooks":{"PreToolUse":{}}}"#, .wrongType(path: "hooks.PreToolUse", expected: "an array", found: "an object")),
+            (
+                #"{"hooks":{"PreToolUse":{}}}"#,
+                .wrongType(path: "hooks.PreToolUse", expected: "an array", found: "an object")
+            ),
         ]
         for (text, expected) in cases {
             #expect(throws: expected, "\(text)") { try SettingsMerge.install(into: try parse(text)) }
