@@ -21,7 +21,7 @@ project=""
 for argument in "$@"; do
     case "$argument" in
         --uninstall) uninstall=1 ;;
-        -h|--help) sed -n '2,14p' "${BASH_SOURCE[0]:-/dev/null}" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,13p' "${BASH_SOURCE[0]:-/dev/null}" 2>/dev/null | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) fail "unknown option '$argument' (usage: install.sh [--uninstall] [PROJECT_DIR])" ;;
         *) [ -z "$project" ] || fail "one PROJECT_DIR only (usage: install.sh [--uninstall] [PROJECT_DIR])"
            project=$argument ;;
