@@ -14,6 +14,7 @@ let usage = """
       send-event [--source-app NAME] [--event-type TYPE]   (as a hook: event JSON on stdin)
       send-event flush [--retry-dead]
       send-event status [--json]
+      send-event install [PROJECT_DIR] [--uninstall] [--print-example]
       send-event --help | --version
 
     As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage),
@@ -25,6 +26,13 @@ let usage = """
                           queue is empty afterwards, else 1 with the reason
       flush --retry-dead  put dead-lettered events back in the queue, then flush
       status [--json]     hub, queued, dead letters, oldest age, last error, next attempt
+      install [DIR]       add the hook entries to DIR/.claude/settings.json (default: the current
+                          folder), keeping every other key and hook and a backup of the original
+                          (settings.json.hookkit-backup); a second run changes nothing; exit 1
+                          without touching the file when it is not valid JSON
+      install --uninstall [DIR]   remove exactly the entries install added
+      install --print-example     print the settings install writes into a project without any
+                          (settings.example.json)
 
     OPTIONS
       --source-app NAME   project name (default: $CLAUDE_OBSERVABILITY_SOURCE_APP, else the
@@ -134,6 +142,65 @@ func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
     return 0
 }
 
+func runInstall(_ arguments: ArraySlice<String>) -> Int32 {
+    var project: String?
+    var uninstall = false
+    var printExample = false
+    for argument in arguments {
+        switch argument {
+        case "--uninstall": uninstall = true
+        case "--print-example": printExample = true
+        case _ where argument.hasPrefix("-") || project != nil:
+            writeError(
+                "send-event install: unexpected argument '\(argument)' (usage: send-event install [PROJECT_DIR] [--uninstall] [--print-example])"
+            )
+            return 64
+        default: project = argument
+        }
+    }
+    if printExample {
+        try? FileDescriptor.standardOutput.writeAll(Array(Installer.exampleSettings.utf8))
+        return 0
+    }
+    let directory = project ?? currentDirectory()
+    do {
+        let report =
+            uninstall
+            ? try Installer.uninstall(projectDirectory: directory) : try Installer.install(projectDirectory: directory)
+        writeOutput(installSummary(report, uninstall: uninstall))
+        return 0
+    } catch {
+        writeError("send-event install: \(error)")
+        return 1
+    }
+}
+
+func installSummary(_ report: Installer.Report, uninstall: Bool) -> String {
+    var lines: [String] = []
+    if uninstall {
+        lines.append(
+            report.removed.isEmpty
+                ? "\(report.settingsPath): no HookKit hook entries; nothing changed"
+                : "\(report.settingsPath): removed \(report.removed.count) HookKit hook entries")
+    } else if report.added.isEmpty {
+        let count = report.alreadyPresent.count
+        lines.append("\(report.settingsPath): hooks already installed for all \(count) events; nothing changed")
+    } else {
+        let verb = report.createdSettings ? "created with" : "added"
+        var line = "\(report.settingsPath): \(verb) hook entries for \(report.added.count) events"
+        if !report.alreadyPresent.isEmpty { line += " (\(report.alreadyPresent.count) already had one)" }
+        lines.append(line)
+    }
+    if report.createdBackup, let backup = report.backupPath { lines.append("original settings kept in \(backup)") }
+    return lines.joined(separator: "\n")
+}
+
+func currentDirectory() -> String {
+    guard let path = getcwd(nil, 0) else { return "." }
+    defer { free(path) }
+    return String(cString: path)
+}
+
 CrashGuard.install()
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
@@ -141,5 +208,6 @@ case "--help", "-h", "help": writeOutput(usage)
 case "--version": writeOutput("send-event \(HookKitVersion.current)")
 case "status": exit(runStatus(arguments.dropFirst()))
 case "flush": exit(runFlush(arguments.dropFirst()))
+case "install": exit(runInstall(arguments.dropFirst()))
 default: runHook(arguments)
 }
