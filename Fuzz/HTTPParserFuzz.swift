@@ -25,7 +25,8 @@ public func fuzzHTTPParsers(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 
         precondition(request.headers.count <= limits.maxHeaderCount, "too many headers")
     }
 
-    var response = HTTPResponseParser(requestMethod: step % 2 == 0 ? "HEAD" : "GET", maxHeaderBytes: 512, maxBodyBytes: 1024)
+    var response = HTTPResponseParser(
+        requestMethod: step % 2 == 0 ? "HEAD" : "GET", maxHeaderBytes: 512, maxBodyBytes: 1024)
     var offset = 0
     while offset < input.count {
         let end = min(input.count, offset + step)

@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 port=${PORT:-4000}
 
 echo "==> building (release)"
-swift build -c release --product send-event >/dev/null
-swift build -c release --product hook-hub >/dev/null
-bin=$(swift build -c release --show-bin-path)
+static=""; [ "$(uname -s)" = Linux ] && static="--static-swift-stdlib"  # same flags as install.sh: no rebuild between them
+swift build -c release $static --product send-event >/dev/null
+swift build -c release $static --product hook-hub >/dev/null
+bin=$(swift build -c release $static --show-bin-path)
 
 get() { python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())' "$1"; }
 

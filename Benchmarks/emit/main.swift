@@ -38,9 +38,14 @@ let raw = open(directory + "/raw.jsonl", O_WRONLY | O_APPEND | O_CREAT, 0o600)
 let baseline = percentiles(measure { line.withUnsafeBytes { _ = write(raw, $0.baseAddress, $0.count) } })
 close(raw)
 
-let emitter = try EventEmitter(configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]))
+let emitter = try EventEmitter(
+    configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]))
 let ours = percentiles(measure { _ = try? emitter.send(payload) })
 
 func format(_ value: Double) -> String { String((value * 100).rounded() / 100) }
-print("| EventEmitter.send | \(count) | \(format(ours.p50)) | \(format(ours.p99)) | \(format(ours.p999)) | \(format(ours.p50 / baseline.p50))x |")
-print("| raw write(2) of a line (baseline) | \(count) | \(format(baseline.p50)) | \(format(baseline.p99)) | \(format(baseline.p999)) | 1.00x |")
+print(
+    "| EventEmitter.send | \(count) | \(format(ours.p50)) | \(format(ours.p99)) | \(format(ours.p999)) | \(format(ours.p50 / baseline.p50))x |"
+)
+print(
+    "| raw write(2) of a line (baseline) | \(count) | \(format(baseline.p50)) | \(format(baseline.p99)) | \(format(baseline.p999)) | 1.00x |"
+)

@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Everything HookKit reads from the environment, resolved once.
@@ -75,9 +75,9 @@ public struct Configuration: Sendable {
         if let state = value("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/hookkit" }
         let home = value("HOME") ?? "/tmp/hookkit-\(getuid())"
         #if canImport(Darwin)
-            return home + "/Library/Application Support/HookKit"
+        return home + "/Library/Application Support/HookKit"
         #else
-            return home + "/.local/state/hookkit"
+        return home + "/.local/state/hookkit"
         #endif
     }
 
@@ -104,9 +104,9 @@ public enum ProcessEnvironment {
     public static func current() -> [String: String] {
         var result: [String: String] = [:]
         #if canImport(Darwin)
-            guard var entry = _NSGetEnviron()?.pointee else { return result }
+        guard var entry = _NSGetEnviron()?.pointee else { return result }
         #else
-            guard var entry = environ as UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? else { return result }
+        guard var entry = environ as UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>? else { return result }
         #endif
         while let pointer = entry.pointee {
             let text = String(cString: pointer)

@@ -174,7 +174,8 @@ public final class EventStore: @unchecked Sendable {
             inFlight[event.key] = openBatch
             pendingBytes.append(contentsOf: event.line)
             pendingBytes.append(UInt8(ascii: "\n"))
-            pendingEvents.append(Pending(key: event.key, sessionID: event.sessionID, length: Int32(clamping: event.line.count)))
+            pendingEvents.append(
+                Pending(key: event.key, sessionID: event.sessionID, length: Int32(clamping: event.line.count)))
             outcomes.append(.stored)
             waitFor = openBatch
             batches.insert(openBatch)
@@ -311,8 +312,9 @@ public final class EventStore: @unchecked Sendable {
             // Read runs of adjacent lines with one pread each.
             var end = index + 1
             while end < wanted.count,
-                  wanted[end].offset == wanted[end - 1].offset + Int64(wanted[end - 1].length) + 1,
-                  wanted[end].offset + Int64(wanted[end].length) - wanted[index].offset < 4 * 1024 * 1024 {
+                wanted[end].offset == wanted[end - 1].offset + Int64(wanted[end - 1].length) + 1,
+                wanted[end].offset + Int64(wanted[end].length) - wanted[index].offset < 4 * 1024 * 1024
+            {
                 end += 1
             }
             let first = wanted[index], last = wanted[end - 1]

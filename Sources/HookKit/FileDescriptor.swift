@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A thin, typed wrapper over a file descriptor, modelled on swift-system's `FileDescriptor`.
@@ -29,9 +29,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     ) throws(Errno) -> FileDescriptor {
         let fd = try retryingOnInterrupt { () -> Int32 in
             #if canImport(Darwin)
-                Darwin.open(path, flags | O_CLOEXEC, mode_t(permissions))
+            Darwin.open(path, flags | O_CLOEXEC, mode_t(permissions))
             #else
-                Glibc.open(path, flags | O_CLOEXEC, mode_t(permissions))
+            Glibc.open(path, flags | O_CLOEXEC, mode_t(permissions))
             #endif
         }
         return FileDescriptor(rawValue: fd)
@@ -40,9 +40,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// Closes the descriptor.
     public func close() {
         #if canImport(Darwin)
-            _ = Darwin.close(rawValue)
+        _ = Darwin.close(rawValue)
         #else
-            _ = Glibc.close(rawValue)
+        _ = Glibc.close(rawValue)
         #endif
     }
 
@@ -50,9 +50,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         try retryingOnInterrupt {
             #if canImport(Darwin)
-                Darwin.read(rawValue, buffer.baseAddress, buffer.count)
+            Darwin.read(rawValue, buffer.baseAddress, buffer.count)
             #else
-                Glibc.read(rawValue, buffer.baseAddress, buffer.count)
+            Glibc.read(rawValue, buffer.baseAddress, buffer.count)
             #endif
         }
     }
@@ -70,9 +70,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         while done < bytes.count {
             let n = try retryingOnInterrupt { () -> Int in
                 #if canImport(Darwin)
-                    Darwin.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
+                Darwin.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
                 #else
-                    Glibc.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
+                Glibc.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
                 #endif
             }
             done += n

@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Starts a background flusher for a spool when none runs, fully detached from the hook.
@@ -25,32 +25,32 @@ public enum FlusherLauncher {
     /// Claude Code's (on Darwin the spawn already did this).
     public static func closeInheritedDescriptors() {
         #if !canImport(Darwin)
-            guard let directory = opendir("/proc/self/fd") else { return }
-            var descriptors: [Int32] = []
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if let fd = Int32(name), fd > 2 { descriptors.append(fd) }
+        guard let directory = opendir("/proc/self/fd") else { return }
+        var descriptors: [Int32] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
             }
-            let own = dirfd(directory)
-            closedir(directory)
-            for fd in descriptors where fd != own { close(fd) }
+            if let fd = Int32(name), fd > 2 { descriptors.append(fd) }
+        }
+        let own = dirfd(directory)
+        closedir(directory)
+        for fd in descriptors where fd != own { close(fd) }
         #endif
     }
 
     /// The path of the running executable.
     public static func currentExecutable() -> String? {
         #if canImport(Darwin)
-            var size: UInt32 = 4096
-            var buffer = [CChar](repeating: 0, count: Int(size))
-            guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var size: UInt32 = 4096
+        var buffer = [CChar](repeating: 0, count: Int(size))
+        guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         #else
-            var buffer = [CChar](repeating: 0, count: 4096)
-            let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-            guard count > 0 else { return nil }
-            return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         #endif
     }
 

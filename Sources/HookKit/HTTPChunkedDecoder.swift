@@ -44,7 +44,8 @@ struct HTTPChunkedDecoder: Sendable {
                 // Optional chunk extensions (`;name=value`) are ignored; nothing else may follow.
                 var rest = i
                 while rest < lineEnd, buffer[rest] == 0x20 || buffer[rest] == 0x09 { rest += 1 }
-                if rest < lineEnd, buffer[rest] != UInt8(ascii: ";"), !(rest == lineEnd - 1 && buffer[rest] == Self.cr) {
+                if rest < lineEnd, buffer[rest] != UInt8(ascii: ";"), !(rest == lineEnd - 1 && buffer[rest] == Self.cr)
+                {
                     throw .bad("malformed chunk size")
                 }
                 for b in buffer[rest..<lineEnd] where (b < 0x20 && b != 0x09 && b != Self.cr) || b == 0x7F {
@@ -96,8 +97,8 @@ struct HTTPChunkedDecoder: Sendable {
                     return true
                 }
                 guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex,
-                      !line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }),
-                      line.first != 0x20, line.first != 0x09
+                    !line.contains(where: { ($0 < 0x20 && $0 != 0x09) || $0 == 0x7F }),
+                    line.first != 0x20, line.first != 0x09
                 else { throw .bad("malformed trailer field") }
                 step = .trailers(bytes: bytes + length)
             }

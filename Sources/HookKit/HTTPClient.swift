@@ -92,7 +92,9 @@ public final class HTTPClient: Sendable {
     }
 
     /// A client for `host:port`.
-    public convenience init(host: String, port: UInt16, configuration: HTTPClientConfiguration = HTTPClientConfiguration()) {
+    public convenience init(
+        host: String, port: UInt16, configuration: HTTPClientConfiguration = HTTPClientConfiguration()
+    ) {
         self.init(endpoint: HTTPEndpoint(host: host, port: port), configuration: configuration)
     }
 
@@ -110,7 +112,8 @@ public final class HTTPClient: Sendable {
     }
 
     /// Sends `POST basePath+path` with `body` and returns the response.
-    public func post(_ path: String, body: [UInt8], headers: HTTPHeaders = [:]) throws(HTTPClientError) -> HTTPResponse {
+    public func post(_ path: String, body: [UInt8], headers: HTTPHeaders = [:]) throws(HTTPClientError) -> HTTPResponse
+    {
         var all = headers
         if all["Content-Type"] == nil { all.add("Content-Type", "application/json") }
         return try send(HTTPRequest(method: "POST", target: path, headers: all, body: body))
@@ -124,7 +127,8 @@ public final class HTTPClient: Sendable {
     /// Sends `request` (its target is appended to the endpoint's base path; `Host` and
     /// `Content-Length` are added) and returns the response, whatever its status.
     public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
-        let deadline = Clock.monotonicNanoseconds() + UInt64(max(0, configuration.requestTimeoutMilliseconds)) * 1_000_000
+        let deadline =
+            Clock.monotonicNanoseconds() + UInt64(max(0, configuration.requestTimeoutMilliseconds)) * 1_000_000
         let bytes = serialize(request)
         if let socket = takeIdleConnection() {
             switch exchange(socket, bytes, method: request.method, deadline: deadline) {
@@ -195,7 +199,8 @@ public final class HTTPClient: Sendable {
             throw HTTPClientError(.resolve, "cannot resolve \(endpoint.host): \(error)")
         }
         let connectDeadline = min(
-            deadline, Clock.monotonicNanoseconds() + UInt64(max(0, configuration.connectTimeoutMilliseconds)) * 1_000_000)
+            deadline,
+            Clock.monotonicNanoseconds() + UInt64(max(0, configuration.connectTimeoutMilliseconds)) * 1_000_000)
         var lastError = HTTPClientError(.connect, "no address for \(endpoint.host)")
         for address in addresses {
             let now = Clock.monotonicNanoseconds()
@@ -213,7 +218,8 @@ public final class HTTPClient: Sendable {
                 return socket
             } catch {
                 socket.close()
-                lastError = error == .timedOut
+                lastError =
+                    error == .timedOut
                     ? HTTPClientError(.timeout, "connecting to \(address) timed out")
                     : HTTPClientError(.connect, "connecting to \(address): \(error)")
             }

@@ -115,7 +115,9 @@ public struct HTTPRequest: Sendable, Equatable {
         guard let q = target.firstIndex(of: "?") else { return [] }
         return target[target.index(after: q)...].split(separator: "&").map { pair in
             if let eq = pair.firstIndex(of: "=") {
-                return (HTTPRequest.percentDecoded(pair[..<eq]), HTTPRequest.percentDecoded(pair[pair.index(after: eq)...]))
+                return (
+                    HTTPRequest.percentDecoded(pair[..<eq]), HTTPRequest.percentDecoded(pair[pair.index(after: eq)...])
+                )
             }
             return (HTTPRequest.percentDecoded(pair), "")
         }
@@ -143,7 +145,8 @@ public struct HTTPRequest: Sendable, Equatable {
         while i < utf8.count {
             let byte = utf8[i]
             if byte == UInt8(ascii: "%"), i + 2 < utf8.count,
-               let hi = hexDigit(utf8[i + 1]), let lo = hexDigit(utf8[i + 2]) {
+                let hi = hexDigit(utf8[i + 1]), let lo = hexDigit(utf8[i + 2])
+            {
                 bytes.append(hi << 4 | lo)
                 i += 3
             } else {
@@ -232,7 +235,8 @@ public struct HTTPResponse: Sendable, Equatable {
     /// `Connection: close` header when `close`, and the body) to `output`.
     public func serialize(close: Bool, into output: inout [UInt8]) {
         output.append(contentsOf: "HTTP/1.1 \(status) \(HTTPResponse.reasonPhrase(status))\r\n".utf8)
-        for (name, value) in headers where !HTTPHeaders.equalNames(name, "Content-Length") && !HTTPHeaders.equalNames(name, "Connection") {
+        for (name, value) in headers
+        where !HTTPHeaders.equalNames(name, "Content-Length") && !HTTPHeaders.equalNames(name, "Connection") {
             output.append(contentsOf: name.utf8)
             output.append(contentsOf: ": ".utf8)
             output.append(contentsOf: value.utf8)

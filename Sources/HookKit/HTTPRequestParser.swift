@@ -191,7 +191,8 @@ public struct HTTPRequestParser: Sendable {
         var method = start
         while method < buffer.count, method - start <= 64, Self.isTokenChar(buffer[method]) { method += 1 }
         let loneCR = start + 1 == buffer.count && buffer[start] == Self.cr  // maybe the start of an empty line
-        if method < buffer.count, !loneCR, buffer[method] != UInt8(ascii: " ") || method == start || method - start > 64 {
+        if method < buffer.count, !loneCR, buffer[method] != UInt8(ascii: " ") || method == start || method - start > 64
+        {
             throw .bad("malformed request line")
         }
         // The head, its final empty line included, must fit in maxHeaderBytes: whether the bytes
@@ -252,7 +253,7 @@ public struct HTTPRequestParser: Sendable {
     private static func isTokenChar(_ b: UInt8) -> Bool {
         switch b {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(b)
@@ -278,7 +279,8 @@ public struct HTTPRequestParser: Sendable {
         let version = Array(buffer[(secondSpace + 1)..<line.upperBound])
         let prefix = Array("HTTP/".utf8)
         guard version.count == 8, Array(version[0..<5]) == prefix, version[6] == UInt8(ascii: "."),
-              let major = hexDigit(version[5]), major < 10, let minor = hexDigit(version[7]), minor < 10 else {
+            let major = hexDigit(version[5]), major < 10, let minor = hexDigit(version[7]), minor < 10
+        else {
             throw .bad("malformed HTTP version")
         }
         guard major == 1, minor <= 1 else {

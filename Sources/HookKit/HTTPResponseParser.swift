@@ -82,7 +82,7 @@ public struct HTTPResponseParser: Sendable {
                     } else if let length = response.headers["Content-Length"] {
                         let digits = length.trimmingASCIISpaces().utf8
                         guard !digits.isEmpty, digits.count < 16, digits.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                              let value = Int(String(length.trimmingASCIISpaces()))
+                            let value = Int(String(length.trimmingASCIISpaces()))
                         else { throw HTTPParseError.bad("malformed Content-Length") }
                         guard value <= maxBodyBytes else { throw HTTPParseError(status: 413, reason: "body too large") }
                         state = .body(response, remaining: value)
@@ -107,7 +107,8 @@ public struct HTTPResponseParser: Sendable {
                 do {
                     if try decoder.decode(
                         buffer, from: &start, into: &response.body,
-                        maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes) {
+                        maxBodyBytes: maxBodyBytes, maxTrailerBytes: maxHeaderBytes)
+                    {
                         return response
                     }
                     state = .chunked(response, decoder)
@@ -154,7 +155,9 @@ public struct HTTPResponseParser: Sendable {
             i += 1
         }
         guard let headEnd else {
-            if buffer.count - start > maxHeaderBytes { throw HTTPParseError(status: 431, reason: "response header too large") }
+            if buffer.count - start > maxHeaderBytes {
+                throw HTTPParseError(status: 431, reason: "response header too large")
+            }
             return nil
         }
         var lines: [ArraySlice<UInt8>] = []
@@ -171,7 +174,7 @@ public struct HTTPResponseParser: Sendable {
         }
         let code = statusLine.dropFirst(9).prefix(3)
         guard statusLine[statusLine.startIndex + 8] == UInt8(ascii: " "), code.count == 3,
-              code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let status = Int(String(decoding: code, as: UTF8.self))
+            code.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let status = Int(String(decoding: code, as: UTF8.self))
         else { throw .bad("malformed status line") }
         var response = HTTPResponse(status: status)
         for line in lines.dropFirst() {
@@ -182,7 +185,9 @@ public struct HTTPResponseParser: Sendable {
             let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingASCIISpaces()
             response.headers.add(name, String(value))
         }
-        if statusLine[statusLine.startIndex + 7] == UInt8(ascii: "0"), !response.headers.contains("Connection", token: "keep-alive") {
+        if statusLine[statusLine.startIndex + 7] == UInt8(ascii: "0"),
+            !response.headers.contains("Connection", token: "keep-alive")
+        {
             closeDelimited = true  // HTTP/1.0 closes unless told otherwise
         }
         return response

@@ -205,7 +205,8 @@ public final class HTTPServer: Sendable {
             if partial, requestDeadline == 0 {
                 requestDeadline = now + UInt64(configuration.requestTimeoutMilliseconds) * 1_000_000
             }
-            let waitMilliseconds = partial
+            let waitMilliseconds =
+                partial
                 ? Int((requestDeadline > now ? requestDeadline - now : 0) / 1_000_000)
                 : configuration.idleTimeoutMilliseconds
             let ready = (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: waitMilliseconds)) ?? false
@@ -231,8 +232,9 @@ public final class HTTPServer: Sendable {
         while drained < 64 * 1024 * 1024 {
             let now = Clock.monotonicNanoseconds()
             guard now < deadline,
-                  (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: Int((deadline - now) / 1_000_000))) == true,
-                  let n = try? socket.receive(into: buffer), n > 0
+                (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: Int((deadline - now) / 1_000_000)))
+                    == true,
+                let n = try? socket.receive(into: buffer), n > 0
             else { return }
             drained += n
         }

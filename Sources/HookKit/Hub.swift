@@ -97,7 +97,9 @@ public final class Hub: Sendable {
             return Hub.unavailable(error.message)
         }
         var body: [UInt8] = []
-        JSONWriter.append(outcome == .stored ? "{\"status\":\"stored\",\"event_uuid\":" : "{\"status\":\"duplicate\",\"event_uuid\":", to: &body)
+        JSONWriter.append(
+            outcome == .stored ? "{\"status\":\"stored\",\"event_uuid\":" : "{\"status\":\"duplicate\",\"event_uuid\":",
+            to: &body)
         JSONWriter.appendString(event.eventUUID, to: &body)
         body.append(UInt8(ascii: "}"))
         return .json(outcome == .stored ? 201 : 409, body)
@@ -159,7 +161,7 @@ public final class Hub: Sendable {
         var limit = configuration.defaultLimit
         if let text = request.query("limit") {
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-                  let value = Int(text)
+                let value = Int(text)
             else { return Hub.error(400, "limit must be a non-negative integer") }
             limit = min(value, configuration.maxLimit)
         }

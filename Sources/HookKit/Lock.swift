@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A mutual-exclusion lock around a value, on a pthread mutex (unlike `Synchronization.Mutex`,

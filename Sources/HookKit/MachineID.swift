@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A stable, anonymous identifier of this machine.
@@ -22,19 +22,19 @@ public enum MachineID {
     /// `/etc/machine-id` (or dbus's copy) on Linux, the host UUID on macOS, else the host name.
     static func rawIdentifier() -> String {
         #if canImport(Darwin)
-            var uuid = [UInt8](repeating: 0, count: 16)
-            var wait = timespec(tv_sec: 0, tv_nsec: 0)
-            if gethostuuid(&uuid, &wait) == 0 { return uuid.map { String($0) }.joined(separator: ".") }
+        var uuid = [UInt8](repeating: 0, count: 16)
+        var wait = timespec(tv_sec: 0, tv_nsec: 0)
+        if gethostuuid(&uuid, &wait) == 0 { return uuid.map { String($0) }.joined(separator: ".") }
         #else
-            for path in ["/etc/machine-id", "/var/lib/dbus/machine-id"] {
-                if let fd = try? FileDescriptor.open(path, O_RDONLY) {
-                    defer { fd.close() }
-                    if let bytes = try? fd.readAll(limit: 256) {
-                        let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
-                        if !text.isEmpty { return text }
-                    }
+        for path in ["/etc/machine-id", "/var/lib/dbus/machine-id"] {
+            if let fd = try? FileDescriptor.open(path, O_RDONLY) {
+                defer { fd.close() }
+                if let bytes = try? fd.readAll(limit: 256) {
+                    let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
+                    if !text.isEmpty { return text }
                 }
             }
+        }
         #endif
         var name = [CChar](repeating: 0, count: 256)
         gethostname(&name, name.count - 1)

@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Random bytes from the operating system's CSPRNG: `getrandom(2)` on Linux (through glibc's
@@ -15,18 +15,18 @@ public enum SystemRandom {
     public static func fill(_ buffer: UnsafeMutableRawBufferPointer) {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return }
         #if canImport(Darwin)
-            arc4random_buf(base, buffer.count)
+        arc4random_buf(base, buffer.count)
         #else
-            var offset = 0
-            while offset < buffer.count {
-                // getentropy serves at most 256 bytes per call and retries EINTR itself.
-                let count = min(256, buffer.count - offset)
-                if getentropy(base + offset, count) != 0 {
-                    fillFromDevice(UnsafeMutableRawBufferPointer(start: base + offset, count: buffer.count - offset))
-                    return
-                }
-                offset += count
+        var offset = 0
+        while offset < buffer.count {
+            // getentropy serves at most 256 bytes per call and retries EINTR itself.
+            let count = min(256, buffer.count - offset)
+            if getentropy(base + offset, count) != 0 {
+                fillFromDevice(UnsafeMutableRawBufferPointer(start: base + offset, count: buffer.count - offset))
+                return
             }
+            offset += count
+        }
         #endif
     }
 
@@ -46,22 +46,22 @@ public enum SystemRandom {
     }
 
     #if !canImport(Darwin)
-        /// Fallback for kernels without getrandom(2) (ENOSYS).
-        private static func fillFromDevice(_ buffer: UnsafeMutableRawBufferPointer) {
-            do {
-                let device = try FileDescriptor.open("/dev/urandom", O_RDONLY)
-                defer { device.close() }
-                var offset = 0
-                while offset < buffer.count {
-                    let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[offset...])
-                    let count = try device.read(into: rest)
-                    if count <= 0 { break }
-                    offset += count
-                }
-                if offset == buffer.count { return }
-            } catch {}
-            fatalError("SystemRandom: neither getrandom(2) nor /dev/urandom is available")
-        }
+    /// Fallback for kernels without getrandom(2) (ENOSYS).
+    private static func fillFromDevice(_ buffer: UnsafeMutableRawBufferPointer) {
+        do {
+            let device = try FileDescriptor.open("/dev/urandom", O_RDONLY)
+            defer { device.close() }
+            var offset = 0
+            while offset < buffer.count {
+                let rest = UnsafeMutableRawBufferPointer(rebasing: buffer[offset...])
+                let count = try device.read(into: rest)
+                if count <= 0 { break }
+                offset += count
+            }
+            if offset == buffer.count { return }
+        } catch {}
+        fatalError("SystemRandom: neither getrandom(2) nor /dev/urandom is available")
+    }
     #endif
 }
 

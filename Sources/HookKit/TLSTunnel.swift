@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Connects to `https://` servers through the `hookkit-tls` helper, so that no TLS library is
@@ -112,37 +112,38 @@ public struct TLSTunnel: HTTPConnector {
         var pair: [Int32] = [-1, -1]
         var errorPipe: [Int32] = [-1, -1]
         #if canImport(Darwin)
-            guard socketpair(AF_UNIX, SOCK_STREAM, 0, &pair) == 0 else {
-                throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
-            }
-            guard pipe(&errorPipe) == 0 else {
-                let error = Errno.current
-                close(pair[0])
-                close(pair[1])
-                throw HTTPClientError(.connect, "pipe: \(error)")
-            }
-            for fd in pair + errorPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-            try? Socket(rawValue: pair[0]).setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
+        guard socketpair(AF_UNIX, SOCK_STREAM, 0, &pair) == 0 else {
+            throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
+        }
+        guard pipe(&errorPipe) == 0 else {
+            let error = Errno.current
+            close(pair[0])
+            close(pair[1])
+            throw HTTPClientError(.connect, "pipe: \(error)")
+        }
+        for fd in pair + errorPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        try? Socket(rawValue: pair[0]).setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
         #else
-            guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-                throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
-            }
-            // For stderr, a socket pair rather than a pipe: pipe2(O_CLOEXEC) is not imported into
-            // Swift, and the descriptors must be close-on-exec from birth (other threads spawn too).
-            let stream = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-            guard socketpair(AF_UNIX, stream, 0, &errorPipe) == 0 else {
-                let error = Errno.current
-                close(pair[0])
-                close(pair[1])
-                throw HTTPClientError(.connect, "pipe: \(error)")
-            }
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
+        }
+        // For stderr, a socket pair rather than a pipe: pipe2(O_CLOEXEC) is not imported into
+        // Swift, and the descriptors must be close-on-exec from birth (other threads spawn too).
+        let stream = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+        guard socketpair(AF_UNIX, stream, 0, &errorPipe) == 0 else {
+            let error = Errno.current
+            close(pair[0])
+            close(pair[1])
+            throw HTTPClientError(.connect, "pipe: \(error)")
+        }
         #endif
         var arguments = [path, "--connect-timeout-ms", String(timeoutMilliseconds)]
         if let caFile { arguments += ["--ca-file", caFile] }
         arguments += [endpoint.host, String(endpoint.port)]
         // Our descriptors are all close-on-exec; the helper gets exactly these three.
         let spawned = ProcessSpawn.spawn(
-            arguments, stdio: [.descriptor(pair[1]), .descriptor(pair[1]), .descriptor(errorPipe[1])], newSession: false)
+            arguments, stdio: [.descriptor(pair[1]), .descriptor(pair[1]), .descriptor(errorPipe[1])], newSession: false
+        )
         close(pair[1])
         close(errorPipe[1])
         switch spawned {

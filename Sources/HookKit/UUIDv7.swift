@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// A version 7 UUID (RFC 9562 §5.7): a 48-bit Unix timestamp in milliseconds, the version (7),

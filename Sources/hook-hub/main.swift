@@ -97,7 +97,8 @@ func parseOptions(_ all: [String]) -> Options {
         }
     }
     if options.secrets.isEmpty, let secret = getenv("CLAUDE_OBSERVABILITY_SECRET").map({ String(cString: $0) }),
-       !secret.isEmpty {
+        !secret.isEmpty
+    {
         options.secrets = [secret]
     }
     for secret in options.secrets where (try? StandardWebhooks.Key(secret: secret)) == nil {
@@ -116,8 +117,9 @@ sigprocmask(SIG_SETMASK, &noSignals, nil)
 signal(SIGTERM, SIG_DFL)
 signal(SIGINT, SIG_DFL)
 signal(SIGPIPE, SIG_IGN)
-guard let address = SocketAddress(ipLiteral: options.host, port: options.port)
-    ?? (options.host == "localhost" ? .loopbackIPv4(port: options.port) : nil)
+guard
+    let address = SocketAddress(ipLiteral: options.host, port: options.port)
+        ?? (options.host == "localhost" ? .loopbackIPv4(port: options.port) : nil)
 else {
     fail("--host expects an IP address, got \(options.host)")
 }
@@ -153,6 +155,10 @@ if !server.address.isLoopback, options.secrets.isEmpty {
     say("hook-hub: warning: listening beyond loopback without --secret: anyone who can reach it can write", to: 2)
 }
 let secretCount = options.secrets.count
-let signing = secretCount == 0 ? "unsigned requests accepted" : "signatures required (\(secretCount) secret\(secretCount == 1 ? "" : "s"))"
-say("hook-hub \(HookKitVersion.current) listening on http://\(server.address) store \(options.storePath) (\(store.count) events), \(signing)", to: 1)
+let signing =
+    secretCount == 0
+    ? "unsigned requests accepted" : "signatures required (\(secretCount) secret\(secretCount == 1 ? "" : "s"))"
+say(
+    "hook-hub \(HookKitVersion.current) listening on http://\(server.address) store \(options.storePath) (\(store.count) events), \(signing)",
+    to: 1)
 server.run()

@@ -1,9 +1,9 @@
 import HookKit
 
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Opens the TCP connection under the TLS session: every address of the host in turn, all within

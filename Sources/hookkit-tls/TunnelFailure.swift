@@ -1,7 +1,7 @@
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 /// Why the tunnel could not be set up or broke: one line for stderr and the exit status.
@@ -34,9 +34,9 @@ struct TunnelFailure: Error {
     func exit() -> Never {
         TunnelIO.printError("hookkit-tls: \(message)")
         #if canImport(Darwin)
-            Darwin.exit(status)
+        Darwin.exit(status)
         #else
-            Glibc.exit(status)
+        Glibc.exit(status)
         #endif
     }
 }

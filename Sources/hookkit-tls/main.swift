@@ -7,9 +7,9 @@
 import HookKit
 
 #if canImport(Darwin)
-    import Darwin
+import Darwin
 #elseif canImport(Glibc)
-    import Glibc
+import Glibc
 #endif
 
 let usage = """
@@ -99,17 +99,17 @@ func main() -> Never {
     do {
         let invocation = try parse(CommandLine.arguments.dropFirst())
         #if canImport(Network)
-            try NetworkTunnel(
-                host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
-                caFile: invocation.caFile
-            ).run()
+        try NetworkTunnel(
+            host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
+            caFile: invocation.caFile
+        ).run()
         #elseif canImport(Glibc)
-            try OpenSSLTunnel(
-                host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
-                caFile: invocation.caFile
-            ).run()
+        try OpenSSLTunnel(
+            host: invocation.host, port: invocation.port, timeoutMilliseconds: invocation.timeoutMilliseconds,
+            caFile: invocation.caFile
+        ).run()
         #else
-            throw TunnelFailure.setup("no TLS implementation for this platform")
+        throw TunnelFailure.setup("no TLS implementation for this platform")
         #endif
         exit(0)
     } catch {

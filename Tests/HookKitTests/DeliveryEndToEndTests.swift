@@ -35,7 +35,8 @@ import Glibc
     func queueDirectly(_ count: Int, session: String) throws -> [String] {
         let emitter = try EventEmitter(configuration: Configuration(environment: environment(hub: nil)))
         return try (0..<count).map { index in
-            try emitter.send(Array(#"{"session_id":"\#(session)","hook_event_name":"PreToolUse","i":\#(index)}"#.utf8)).uuidString
+            try emitter.send(Array(#"{"session_id":"\#(session)","hook_event_name":"PreToolUse","i":\#(index)}"#.utf8))
+                .uuidString
         }
     }
 
@@ -93,7 +94,8 @@ import Glibc
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
             process.arguments = [
-                "-c", "i=0; while [ $i -lt 25 ]; do echo '{\"session_id\":\"during\",\"w\":\(writer)}' | \"$0\"; i=$((i+1)); done",
+                "-c",
+                "i=0; while [ $i -lt 25 ]; do echo '{\"session_id\":\"during\",\"w\":\(writer)}' | \"$0\"; i=$((i+1)); done",
                 sendEvent,
             ]
             process.environment = environment(hub: hub)
@@ -115,11 +117,14 @@ import Glibc
         let first = try HubProcess.start(directory: directory)
         let port = first.port
         first.stop()  // the hub goes down
-        let env = environment(hub: nil, port: port, ["CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "100", "CLAUDE_OBSERVABILITY_LINGER_MS": "5000"])
+        let env = environment(
+            hub: nil, port: port,
+            ["CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "100", "CLAUDE_OBSERVABILITY_LINGER_MS": "5000"])
         defer { stopFlusher() }
         let start = Date()
         for index in 0..<30 {
-            _ = try runProcess(sendEvent, [], stdin: Data(#"{"session_id":"outage","i":\#(index)}"#.utf8), environment: env)
+            _ = try runProcess(
+                sendEvent, [], stdin: Data(#"{"session_id":"outage","i":\#(index)}"#.utf8), environment: env)
         }
         let spool = Spool(directory: directory + "/spool")
         while SpoolState.load(spool).failures < 3 { usleep(5_000) }  // the flusher is backing off
@@ -137,13 +142,15 @@ import Glibc
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let hub = try HubProcess.start(directory: directory, arguments: ["--secret", secret])
         _ = try queueDirectly(3, session: "signed")
-        let wrong = try runProcess(sendEvent, ["flush"], environment: environment(hub: hub, ["CLAUDE_OBSERVABILITY_SECRET": "not-it"]))
+        let wrong = try runProcess(
+            sendEvent, ["flush"], environment: environment(hub: hub, ["CLAUDE_OBSERVABILITY_SECRET": "not-it"]))
         #expect(wrong.status == 0, "refused events are settled: dead-lettered")
         let status = try runProcess(sendEvent, ["status", "--json"], environment: environment(hub: hub))
         #expect(try JSONValue.parse(Array(status.stdout))["dead"] == .number("3"))
         #expect(try storedIDs(hub).isEmpty)
         let retried = try runProcess(
-            sendEvent, ["flush", "--retry-dead"], environment: environment(hub: hub, ["CLAUDE_OBSERVABILITY_SECRET": secret]))
+            sendEvent, ["flush", "--retry-dead"],
+            environment: environment(hub: hub, ["CLAUDE_OBSERVABILITY_SECRET": secret]))
         #expect(retried.status == 0, "\(retried.stderrText)")
         #expect(try storedIDs(hub).count == 3)
         let after = try runProcess(sendEvent, ["status", "--json"], environment: environment(hub: hub))

@@ -32,13 +32,20 @@ final class ScriptedHub: HubTransport, @unchecked Sendable {
     func queue(_ count: Int, timestamp: Int64 = Clock.unixMilliseconds()) throws -> [String] {
         try (0..<count).map { index in
             let id = UUIDv7.generate().uuidString
-            try spool.append(Array(#"{"event_uuid":"\#(id)","session_id":"s","timestamp":\#(timestamp),"payload":{"i":\#(index)}}"#.utf8))
+            try spool.append(
+                Array(
+                    #"{"event_uuid":"\#(id)","session_id":"s","timestamp":\#(timestamp),"payload":{"i":\#(index)}}"#
+                        .utf8))
             return id
         }
     }
 
-    func flusher(_ hub: ScriptedHub, secret: String? = nil, settings: DeliverySettings = DeliverySettings()) throws -> Flusher {
-        Flusher(spool: spool, transport: hub, signer: try secret.map { try StandardWebhooks.Signer(secrets: [$0]) }, settings: settings)
+    func flusher(_ hub: ScriptedHub, secret: String? = nil, settings: DeliverySettings = DeliverySettings()) throws
+        -> Flusher
+    {
+        Flusher(
+            spool: spool, transport: hub, signer: try secret.map { try StandardWebhooks.Signer(secrets: [$0]) },
+            settings: settings)
     }
 
     func ids(inBatch body: [UInt8]) throws -> [String] {
@@ -61,7 +68,8 @@ final class ScriptedHub: HubTransport, @unchecked Sendable {
             steps.append(step)
             if step == .idle { break }
         }
-        #expect(steps == [.progressed(delivered: 500), .progressed(delivered: 500), .progressed(delivered: 200), .idle])
+        #expect(
+            steps == [.progressed(delivered: 500), .progressed(delivered: 500), .progressed(delivered: 200), .idle])
         #expect(hub.requests.allSatisfy { $0.path == "/events/batch" })
         #expect(try hub.requests.flatMap { try ids(inBatch: $0.body) } == sent)
         var state = flusher.state
@@ -75,7 +83,11 @@ final class ScriptedHub: HubTransport, @unchecked Sendable {
         let sent = try queue(3)
         let hub = ScriptedHub()
         hub.answer = { _ in
-            HTTPResponse(status: 200, body: Array(#"{"accepted":2,"duplicates":0,"rejected":[{"event_uuid":"\#(sent[1])","error":"payload missing"}]}"#.utf8))
+            HTTPResponse(
+                status: 200,
+                body: Array(
+                    #"{"accepted":2,"duplicates":0,"rejected":[{"event_uuid":"\#(sent[1])","error":"payload missing"}]}"#
+                        .utf8))
         }
         var flusher = try flusher(hub)
         #expect(try flusher.step() == .progressed(delivered: 2))
@@ -166,7 +178,9 @@ final class ScriptedHub: HubTransport, @unchecked Sendable {
         let sent = try queue(3)
         let hub = ScriptedHub()
         hub.answer = { request in
-            if request.path == "/events/batch" { return HTTPResponse(status: 400, body: Array(#"{"error":"bad"}"#.utf8)) }
+            if request.path == "/events/batch" {
+                return HTTPResponse(status: 400, body: Array(#"{"error":"bad"}"#.utf8))
+            }
             let id = (try? JSONValue.parse(request.body))?["event_uuid"]?.stringValue
             return HTTPResponse(status: id == sent[2] ? 422 : 201, body: Array(#"{"error":"nope"}"#.utf8))
         }

@@ -3,7 +3,8 @@ import HookKit
 import Testing
 
 @Suite struct EventStoreTests {
-    private func event(_ uuid: String = UUID().uuidString.lowercased(), session: String = "s") throws -> ValidatedEvent {
+    private func event(_ uuid: String = UUID().uuidString.lowercased(), session: String = "s") throws -> ValidatedEvent
+    {
         try ValidatedEvent(validating: makeEvent(uuid: uuid, session: session))
     }
 
@@ -25,7 +26,8 @@ import Testing
             #expect(error.message.contains("source_app"))
         }
         // Keys may repeat: the last one counts; extra fields are kept; the line is minified.
-        let text = "{ \"event_uuid\" : \"a\", \"event_uuid\":\"b\", \"source_app\":\"x\", \"session_id\":\"s\", \"hook_event_type\":\"t\", \"payload\":{ }, \"timestamp\": -5, \"extra\": [1, 2] }"
+        let text =
+            "{ \"event_uuid\" : \"a\", \"event_uuid\":\"b\", \"source_app\":\"x\", \"session_id\":\"s\", \"hook_event_type\":\"t\", \"payload\":{ }, \"timestamp\": -5, \"extra\": [1, 2] }"
         let valid = try ValidatedEvent(validating: Array(text.utf8))
         #expect(valid.eventUUID == "b")
         #expect(!valid.line.contains(UInt8(ascii: " ")))
@@ -42,7 +44,7 @@ import Testing
         DispatchQueue.concurrentPerform(iterations: threads) { thread in
             for index in 0..<perThread {
                 guard let fresh = try? event(session: "t\(thread)"),
-                      let result = try? store.append(index == 0 ? [fresh, shared, fresh] : [fresh])
+                    let result = try? store.append(index == 0 ? [fresh, shared, fresh] : [fresh])
                 else { continue }
                 outcomes.withLock { $0.append(contentsOf: result) }
             }
@@ -64,7 +66,8 @@ import Testing
         #expect(reopened.count == threads * perThread + 1)
         #expect(reopened.openReport.warnings.isEmpty)
         #expect(try reopened.append([shared]) == [.duplicate])
-        let newest = try JSONSerialization.jsonObject(with: Data(try reopened.jsonArray(sessionID: nil, limit: 2))) as? [Any]
+        let newest =
+            try JSONSerialization.jsonObject(with: Data(try reopened.jsonArray(sessionID: nil, limit: 2))) as? [Any]
         #expect(newest?.count == 2)
     }
 

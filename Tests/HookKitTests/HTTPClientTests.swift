@@ -49,11 +49,14 @@ private final class ScriptedServer: @unchecked Sendable {
 @Suite struct HTTPClientTests {
     @Test func endpointParsing() {
         #expect(HTTPEndpoint(url: "http://127.0.0.1:4000") == HTTPEndpoint(host: "127.0.0.1", port: 4000))
-        #expect(HTTPEndpoint(url: "HTTP://localhost/base/") == HTTPEndpoint(host: "localhost", port: 80, basePath: "/base"))
+        #expect(
+            HTTPEndpoint(url: "HTTP://localhost/base/") == HTTPEndpoint(host: "localhost", port: 80, basePath: "/base"))
         #expect(HTTPEndpoint(url: "http://[::1]:8080/x?y#z") == HTTPEndpoint(host: "::1", port: 8080, basePath: "/x"))
         #expect(HTTPEndpoint(url: "http://[::1]:8080")?.description == "http://[::1]:8080")
         #expect(HTTPEndpoint(url: "https://x") == HTTPEndpoint(host: "x", port: 443, isTLS: true))
-        for bad in ["https://", "ftp://x", "http://", "http://:80", "http://x:0", "http://x:99999", "http://u@x", "x:80"] {
+        for bad in [
+            "https://", "ftp://x", "http://", "http://:80", "http://x:0", "http://x:99999", "http://u@x", "x:80",
+        ] {
             #expect(HTTPEndpoint(url: bad) == nil, "\(bad)")
         }
     }
@@ -90,7 +93,10 @@ private final class ScriptedServer: @unchecked Sendable {
             _ = ScriptedServer.readRequest(socket)
             switch index {
             case 1:
-                try? socket.sendAll(Array("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: v\r\n\r\n".utf8))
+                try? socket.sendAll(
+                    Array(
+                        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n4;x=y\r\ndefg\r\n0\r\nT: v\r\n\r\n"
+                            .utf8))
                 _ = ScriptedServer.readRequest(socket)  // keep-alive: the next request comes here
                 try? socket.sendAll(Array("HTTP/1.1 204 No Content\r\n\r\n".utf8))
                 _ = ScriptedServer.readRequest(socket)

@@ -66,7 +66,8 @@ import Testing
     }
 
     @Test func chunkedBodiesWithExtensionsAndTrailers() {
-        let text = "POST /e HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=v\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-T: 1\r\n\r\nGET /next HTTP/1.1\r\n\r\n"
+        let text =
+            "POST /e HTTP/1.1\r\nTransfer-Encoding: Chunked\r\n\r\n5;name=v\r\nhello\r\nA\r\n, world!!!\r\n0\r\nX-T: 1\r\n\r\nGET /next HTTP/1.1\r\n\r\n"
         for step in [1, 3, .max] {
             let (requests, error) = parse(text, step: step)
             #expect(error == nil)
@@ -77,7 +78,8 @@ import Testing
     }
 
     @Test func queryItemsArePercentDecoded() {
-        let request = HTTPRequest(method: "GET", target: "/events?session_id=a%20b%26c&limit=5&flag&x=1+2&session_id=last")
+        let request = HTTPRequest(
+            method: "GET", target: "/events?session_id=a%20b%26c&limit=5&flag&x=1+2&session_id=last")
         #expect(request.query("limit") == "5")
         #expect(request.query("session_id") == "last")
         #expect(request.queryItems.first?.value == "a b&c")
@@ -142,15 +144,20 @@ import Testing
 
     @Test func limitsAreEnforced() {
         let small = HTTPRequestLimits(maxHeaderBytes: 64, maxHeaderCount: 3, maxBodyBytes: 10)
-        #expect(parse("GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 80))\r\n\r\n", limits: small).error?.status == 431)
+        #expect(
+            parse("GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 80))\r\n\r\n", limits: small).error?.status
+                == 431)
         // Without a terminator in sight, the limit still holds (nothing is buffered forever).
-        #expect(parse("GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 80))", step: 1, limits: small).error?.status == 431)
+        #expect(
+            parse("GET / HTTP/1.1\r\nA: \(String(repeating: "x", count: 80))", step: 1, limits: small).error?.status
+                == 431)
         #expect(parse("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", limits: small).error?.status == 431)
         #expect(parse("POST / HTTP/1.1\r\nContent-Length: 11\r\n\r\n", limits: small).error?.status == 413)
         #expect(parse("POST / HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789", limits: small).error == nil)
         let chunked = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n012345\r\n5\r\n01234\r\n0\r\n\r\n"
         #expect(parse(chunked, limits: small).error?.status == 413)
-        let trailers = "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: \(String(repeating: "x", count: 80))\r\n\r\n"
+        let trailers =
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nT: \(String(repeating: "x", count: 80))\r\n\r\n"
         #expect(parse(trailers, limits: small).error?.status == 431)
     }
 
@@ -181,8 +188,10 @@ import Testing
     @Test func responseSerializationAndHeaders() {
         var out: [UInt8] = []
         HTTPResponse.json(201, Array("{}".utf8)).serialize(close: true, into: &out)
-        #expect(String(decoding: out, as: UTF8.self)
-            == "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
+        #expect(
+            String(decoding: out, as: UTF8.self)
+                == "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}"
+        )
         var headers: HTTPHeaders = ["Connection": "keep-alive, Upgrade"]
         #expect(headers.contains("connection", token: "UPGRADE"))
         headers.add("X", "1")

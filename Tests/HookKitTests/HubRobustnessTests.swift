@@ -97,7 +97,9 @@ import Testing
             for byte in "GET /healthz HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8 {
                 guard (try? slow.send([byte])) != nil else { answered = true; break }
                 usleep(50_000)
-                if (try? slow.socket.poll(events: Int16(POLLIN), timeoutMilliseconds: 0)) == true { answered = true; break }
+                if (try? slow.socket.poll(events: Int16(POLLIN), timeoutMilliseconds: 0)) == true {
+                    answered = true; break
+                }
             }
             #expect(answered)
             #expect(slow.readResponses(1, method: "GET").first?.status == 408)
@@ -185,7 +187,8 @@ import Testing
             let body = makeEvent()
             let raw = try RawConnection(port: hub.port)
             defer { raw.close() }
-            try raw.send("POST /events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
+            try raw.send(
+                "POST /events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: \(body.count)\r\n\r\n")
             var interim = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 256)
             if (try? raw.socket.poll(events: Int16(POLLIN), timeoutMilliseconds: 5_000)) == true {
@@ -209,7 +212,8 @@ import Testing
             }
             // Abort with a reset (SO_LINGER 0) in the middle of a body.
             let reset = try RawConnection(port: hub.port)
-            try reset.send("POST /events HTTP/1.1\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "x", count: 50_000))
+            try reset.send(
+                "POST /events HTTP/1.1\r\nContent-Length: 100000\r\n\r\n" + String(repeating: "x", count: 50_000))
             var linger = linger(l_onoff: 1, l_linger: 0)
             setsockopt(reset.socket.rawValue, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<linger>.size))
             reset.close()

@@ -94,7 +94,8 @@ import Testing
     @Test func deeplyNestedPayloadDoesNotCrash() throws {
         let depth = 100_000
         let payload = String(repeating: "[", count: depth) + String(repeating: "]", count: depth)
-        let good = "{\"event_uuid\":\"deep\",\"source_app\":\"a\",\"session_id\":\"deep\",\"hook_event_type\":\"t\",\"payload\":{\"x\":\(payload)},\"timestamp\":1}"
+        let good =
+            "{\"event_uuid\":\"deep\",\"source_app\":\"a\",\"session_id\":\"deep\",\"hook_event_type\":\"t\",\"payload\":{\"x\":\(payload)},\"timestamp\":1}"
         let broken = String(repeating: "{\"a\":", count: depth)
         try withHub { hub, _ throws in
             #expect(try hub.client.post("/events", body: Array(broken.utf8)).status == 400)
@@ -130,7 +131,8 @@ import Testing
             #expect(responses.first?.status == 413)
             #expect(raw.readUntilClose(timeout: 5).closed)
             // Actually sent: the client still reads the answer (the hub drains before closing).
-            let big = try hub.client.post("/events", body: makeEvent(extra: ",\"pad\":\"\(String(repeating: "x", count: 100_000))\""))
+            let big = try hub.client.post(
+                "/events", body: makeEvent(extra: ",\"pad\":\"\(String(repeating: "x", count: 100_000))\""))
             #expect(big.status == 413)
             // Chunked bodies are limited too.
             let chunked = try RawConnection(port: hub.port)
@@ -181,14 +183,16 @@ import Testing
             let stored = UUID().uuidString.lowercased()
             #expect(try hub.client.post("/events", body: makeEvent(uuid: stored)).status == 201)
             let fresh = UUID().uuidString.lowercased()
-            let batch = "[" + [
-                String(decoding: makeEvent(uuid: fresh), as: UTF8.self),
-                String(decoding: makeEvent(uuid: stored), as: UTF8.self),  // already stored
-                String(decoding: makeEvent(uuid: fresh), as: UTF8.self),  // repeated within the batch
-                "{\"event_uuid\":\"bad-1\",\"source_app\":\"a\"}",
-                "17",
-                "{\"event_uuid\":\"bad-2\",\"source_app\":\"a\",\"session_id\":\"s\",\"hook_event_type\":\"t\",\"payload\":{},\"timestamp\":1.5}",
-            ].joined(separator: ",") + "]"
+            let batch =
+                "["
+                + [
+                    String(decoding: makeEvent(uuid: fresh), as: UTF8.self),
+                    String(decoding: makeEvent(uuid: stored), as: UTF8.self),  // already stored
+                    String(decoding: makeEvent(uuid: fresh), as: UTF8.self),  // repeated within the batch
+                    "{\"event_uuid\":\"bad-1\",\"source_app\":\"a\"}",
+                    "17",
+                    "{\"event_uuid\":\"bad-2\",\"source_app\":\"a\",\"session_id\":\"s\",\"hook_event_type\":\"t\",\"payload\":{},\"timestamp\":1.5}",
+                ].joined(separator: ",") + "]"
             let response = try hub.client.post("/events/batch", body: Array(batch.utf8))
             #expect(response.status == 200)
             let body = try #require(jsonObject(response))
@@ -224,11 +228,13 @@ import Testing
             uuids.append(uuid)
             #expect(try first.client.post("/events", body: makeEvent(uuid: uuid)).status == 201)
         }
-        let batch = "[" + (0..<30).map { _ in
-            let uuid = UUID().uuidString.lowercased()
-            uuids.append(uuid)
-            return String(decoding: makeEvent(uuid: uuid, session: "s2"), as: UTF8.self)
-        }.joined(separator: ",") + "]"
+        let batch =
+            "["
+            + (0..<30).map { _ in
+                let uuid = UUID().uuidString.lowercased()
+                uuids.append(uuid)
+                return String(decoding: makeEvent(uuid: uuid, session: "s2"), as: UTF8.self)
+            }.joined(separator: ",") + "]"
         #expect(jsonObject(try first.client.post("/events/batch", body: Array(batch.utf8)))?["accepted"] as? Int == 30)
         first.crash()  // SIGKILL: whatever was acknowledged must be on disk
 
@@ -255,7 +261,9 @@ import Testing
             #expect(hub.startupLine.contains("(2 events)"))
             #expect(hub.stderrText.contains("torn last line"))
             #expect(hub.stderrText.contains(":2: not a valid event"))
-            #expect(try hub.client.post("/events", body: makeEvent(uuid: "22222222-2222-7222-8222-222222222222")).status == 409)
+            #expect(
+                try hub.client.post("/events", body: makeEvent(uuid: "22222222-2222-7222-8222-222222222222")).status
+                    == 409)
             let fresh = UUID().uuidString.lowercased()
             #expect(try hub.client.post("/events", body: makeEvent(uuid: fresh)).status == 201)
             let lines = hub.storeLines
@@ -316,7 +324,8 @@ import Testing
                     var request = ""
                     for _ in 0..<perConnection {
                         let body = String(decoding: makeEvent(session: "many"), as: UTF8.self)
-                        request += "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
+                        request +=
+                            "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)"
                     }
                     do { try raw.send(request) } catch { failures.withLock { $0 += 1 } }
                     let responses = raw.readResponses(perConnection, timeout: 60)
@@ -338,7 +347,8 @@ import Testing
     private static let spec = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
     private func signedHeaders(
-        _ body: [UInt8], secrets: [String], id: String = "msg_1", at timestamp: Int64 = Int64(Date().timeIntervalSince1970)
+        _ body: [UInt8], secrets: [String], id: String = "msg_1",
+        at timestamp: Int64 = Int64(Date().timeIntervalSince1970)
     ) throws -> HTTPHeaders {
         let signer = try StandardWebhooks.Signer(secrets: secrets)
         var headers = HTTPHeaders()
@@ -352,7 +362,8 @@ import Testing
         let directory = try makeTemporaryDirectory("hook-hub-sig")
         defer { removeTemporaryDirectory(directory) }
         // Two secrets (rotation), one of each key form.
-        let hub = try HubProcess.start(directory: directory, arguments: ["--secret", Self.plain, "--secret", Self.spec])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--secret", Self.plain, "--secret", Self.spec])
         defer { hub.stop() }
         #expect(hub.startupLine.contains("signatures required (2 secrets)"))
         let now = Int64(Date().timeIntervalSince1970)
@@ -402,11 +413,14 @@ import Testing
         defer { hub.stop() }
         let event = makeEvent()
         #expect(try hub.client.post("/events", body: event).status == 401)
-        #expect(try hub.client.post("/events", body: event, headers: signedHeaders(event, secrets: [Self.spec])).status == 201)
+        #expect(
+            try hub.client.post("/events", body: event, headers: signedHeaders(event, secrets: [Self.spec])).status
+                == 201)
     }
 
     @Test func invalidWhsecSecretIsRefusedAtStartup() throws {
-        let result = try runProcess(Executables.path("hook-hub"), ["--port", "0", "--store", "/dev/null/x", "--secret", "whsec_!!!"])
+        let result = try runProcess(
+            Executables.path("hook-hub"), ["--port", "0", "--store", "/dev/null/x", "--secret", "whsec_!!!"])
         #expect(result.status != 0)
         #expect(result.stderrText.contains("whsec_"))
     }

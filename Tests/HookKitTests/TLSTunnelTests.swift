@@ -103,7 +103,8 @@ import Testing
         // Not trusted: our CA is in no system store (the helper would read
         // CLAUDE_OBSERVABILITY_CA_FILE, which the test environment does not set).
         let http = try client("https://localhost:\(server.port)", caFile: nil)
-        let error = try #require(failure { () throws(HTTPClientError) in try http.post("/events", body: [0x7B, 0x7D]) })
+        let error = try #require(
+            failure { () throws(HTTPClientError) in try http.post("/events", body: [0x7B, 0x7D]) })
         #expect(error.kind == .connect)
         #expect(error.message.hasPrefix("hookkit-tls: certificate verify failed: "), "\(error)")
         #expect(error.message.hasSuffix("(host localhost)"), "\(error)")

@@ -73,7 +73,8 @@ final class HubProcess: @unchecked Sendable {
         self.startupLine = startupLine
         self.client = HTTPClient(
             host: "127.0.0.1", port: port,
-            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 10_000))
+            configuration: HTTPClientConfiguration(
+                connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 10_000))
     }
 
     deinit {

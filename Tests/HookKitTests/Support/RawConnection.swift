@@ -26,7 +26,8 @@ struct RawConnection {
         let deadline = Date().addingTimeInterval(timeout)
         while true {
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
-            guard remaining > 0, (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: remaining)) == true else {
+            guard remaining > 0, (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: remaining)) == true
+            else {
                 return (result, false)
             }
             let n = buffer.withUnsafeMutableBytes { (try? socket.receive(into: $0)) ?? -1 }
@@ -48,7 +49,8 @@ struct RawConnection {
                 continue
             }
             let remaining = Int(deadline.timeIntervalSinceNow * 1000)
-            guard remaining > 0, (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: remaining)) == true else {
+            guard remaining > 0, (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: remaining)) == true
+            else {
                 break
             }
             let n = buffer.withUnsafeMutableBytes { (try? socket.receive(into: $0)) ?? -1 }
@@ -76,8 +78,9 @@ func jsonArray(_ response: HTTPResponse) -> [[String: Any]]? {
 
 /// A valid event with a fresh UUID (or `uuid`), as bytes.
 func makeEvent(uuid: String = UUID().uuidString.lowercased(), session: String = "s1", extra: String = "") -> [UInt8] {
-    Array("""
-    {"event_uuid":"\(uuid)","source_app":"test","session_id":"\(session)","hook_event_type":"PreToolUse",\
-    "payload":{"tool_name":"Bash","tool_input":{"command":"ls"}},"timestamp":1700000000000\(extra)}
-    """.utf8)
+    Array(
+        """
+        {"event_uuid":"\(uuid)","source_app":"test","session_id":"\(session)","hook_event_type":"PreToolUse",\
+        "payload":{"tool_name":"Bash","tool_input":{"command":"ls"}},"timestamp":1700000000000\(extra)}
+        """.utf8)
 }
