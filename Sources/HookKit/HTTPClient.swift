@@ -201,30 +201,17 @@ public final class HTTPClient: Sendable {
         let connectDeadline = min(
             deadline,
             Clock.monotonicNanoseconds() + UInt64(max(0, configuration.connectTimeoutMilliseconds)) * 1_000_000)
-        var lastError = HTTPClientError(.connect, "no address for \(endpoint.host)")
-        for address in addresses {
-            let now = Clock.monotonicNanoseconds()
-            guard now < connectDeadline else {
-                throw HTTPClientError(.timeout, "connecting to \(endpoint) timed out")
-            }
-            let socket: Socket
-            do { socket = try Socket.tcp(family: address.family) } catch {
-                lastError = HTTPClientError(.connect, "socket: \(error)")
-                continue
-            }
-            do {
-                try socket.connect(to: address, timeoutMilliseconds: Int((connectDeadline - now) / 1_000_000))
-                socket.setNoDelay()
-                return socket
-            } catch {
-                socket.close()
-                lastError =
-                    error == .timedOut
-                    ? HTTPClientError(.timeout, "connecting to \(address) timed out")
-                    : HTTPClientError(.connect, "connecting to \(address): \(error)")
+        guard !addresses.isEmpty else { throw HTTPClientError(.connect, "no address for \(endpoint.host)") }
+        do {
+            return try Socket.dial(addresses, deadline: connectDeadline)
+        } catch {
+            switch (error.address, error.errno) {
+            case (nil, .timedOut): throw HTTPClientError(.timeout, "connecting to \(endpoint) timed out")
+            case (nil, let errno): throw HTTPClientError(.connect, "socket: \(errno)")
+            case (let address?, .timedOut): throw HTTPClientError(.timeout, "connecting to \(address) timed out")
+            case (let address?, let errno): throw HTTPClientError(.connect, "connecting to \(address): \(errno)")
             }
         }
-        throw lastError
     }
 
     /// Sends the request and reads the response; puts the connection back when it can be reused.

@@ -338,6 +338,42 @@ public struct Socket: Hashable, Sendable {
         }
     }
 
+    /// Why ``dial(_:deadline:)`` made no connection: the last address tried (nil when the socket
+    /// itself could not be made, or there was no address) and its error; `.timedOut` when the
+    /// deadline ran out.
+    public struct DialError: Error, Sendable {
+        /// The last address tried.
+        public var address: SocketAddress?
+        /// Its error.
+        public var errno: Errno
+    }
+
+    /// A connected TCP socket (no Nagle delay) to the first of `addresses` that answers, all tried
+    /// within one monotonic `deadline` (ns).
+    public static func dial(_ addresses: [SocketAddress], deadline: UInt64) throws(DialError) -> Socket {
+        var last = DialError(address: nil, errno: Errno(rawValue: EHOSTUNREACH))
+        for address in addresses {
+            let now = Clock.monotonicNanoseconds()
+            guard now < deadline else { throw DialError(address: nil, errno: .timedOut) }
+            let socket: Socket
+            do {
+                socket = try Socket.tcp(family: address.family)
+            } catch {
+                last = DialError(address: nil, errno: error)
+                continue
+            }
+            do {
+                try socket.connect(to: address, timeoutMilliseconds: Int((deadline - now) / 1_000_000))
+                socket.setNoDelay()
+                return socket
+            } catch {
+                socket.close()
+                last = DialError(address: address, errno: error)
+            }
+        }
+        throw last
+    }
+
     /// Disables Nagle's algorithm (`TCP_NODELAY`), for request/response traffic.
     public func setNoDelay() {
         try? setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)

@@ -19,29 +19,16 @@ enum TCPDial {
             throw .resolve(
                 error.rawValue == EHOSTUNREACH ? "cannot resolve \(host)" : "cannot resolve \(host): \(error)")
         }
-        var failure = TunnelFailure.connect("no address for \(host)")
-        for address in addresses {
-            let now = Clock.monotonicNanoseconds()
-            guard now < deadline else { throw .timeout("connecting to \(host):\(port) timed out") }
-            let socket: Socket
-            do {
-                socket = try Socket.tcp(family: address.family)
-            } catch {
-                failure = .connect("socket: \(error)")
-                continue
-            }
-            do {
-                try socket.connect(to: address, timeoutMilliseconds: Int((deadline - now) / 1_000_000))
-                socket.setNoDelay()
-                return socket
-            } catch {
-                socket.close()
-                failure =
-                    error == .timedOut
-                    ? .timeout("connecting to \(host):\(port) (\(address)) timed out")
-                    : .connect("cannot connect to \(host):\(port) (\(address)): \(error)")
+        guard !addresses.isEmpty else { throw .connect("no address for \(host)") }
+        do {
+            return try Socket.dial(addresses, deadline: deadline)
+        } catch {
+            switch (error.address, error.errno) {
+            case (nil, .timedOut): throw .timeout("connecting to \(host):\(port) timed out")
+            case (nil, let errno): throw .connect("socket: \(errno)")
+            case (let address?, .timedOut): throw .timeout("connecting to \(host):\(port) (\(address)) timed out")
+            case (let address?, let errno): throw .connect("cannot connect to \(host):\(port) (\(address)): \(errno)")
             }
         }
-        throw failure
     }
 }
