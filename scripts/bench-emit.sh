@@ -9,10 +9,9 @@ cd "$(dirname "$0")/.."
 events=${1:-100000}
 out=.build/bench-emit
 mkdir -p "$out"
-swiftc -O -wmo -parse-as-library -module-name HookKit \
-    -emit-module -emit-module-path "$out/HookKit.swiftmodule" \
-    -emit-library -static -o "$out/libHookKit.a" Sources/HookKit/*.swift 2>/dev/null
-swiftc -O -I "$out" -L "$out" -lHookKit Benchmarks/emit/main.swift -o "$out/emit-bench" 2>/dev/null
+source scripts/lib/build-hookkit.sh
+build_hookkit "$out" 2>/dev/null
+swiftc -O -package-name HookKit -I "$out" -L "$out" -lHookKit -lHookKitSystem Benchmarks/emit/main.swift -o "$out/emit-bench" 2>/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 echo "## In-process send latency ($events events, $(nproc) cores, $(date -u +%F))"

@@ -21,10 +21,9 @@ command -v swiftc >/dev/null || { echo "swiftc not found (PATH should include th
 out=.build/bench-sha256
 mkdir -p "$out"
 echo "building (swiftc -O -wmo)..."
-swiftc -O -wmo -parse-as-library -module-name HookKit \
-    -emit-module -emit-module-path "$out/HookKit.swiftmodule" \
-    -emit-library -static -o "$out/libHookKit.a" Sources/HookKit/*.swift
-swiftc -O -I "$out" -L "$out" -lHookKit Benchmarks/sha256/main.swift -o "$out/sha256-bench"
+source scripts/lib/build-hookkit.sh
+build_hookkit "$out"
+swiftc -O -package-name HookKit -I "$out" -L "$out" -lHookKit -lHookKitSystem Benchmarks/sha256/main.swift -o "$out/sha256-bench"
 
 # `openssl speed` reports thousands of bytes per second; convert to MB/s (10^6 bytes/s).
 openssl_mbps() {

@@ -1,11 +1,8 @@
 // hook-hub: the reference hub of the wire contract. Argument parsing and start-up only; the
-// logic lives in HookKit (Hub, EventStore, HTTPServer).
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
+// logic lives in HookKitHub (Hub, EventStore, HTTPServer).
+import HookKitSystem
 import HookKit
+import HookKitHub
 
 let usage = """
     usage: hook-hub [options]

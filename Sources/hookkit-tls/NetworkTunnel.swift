@@ -6,6 +6,7 @@
 import Dispatch
 import Foundation
 import HookKit
+import HookKitSystem
 import Network
 import Security
 

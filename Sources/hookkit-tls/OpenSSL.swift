@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+import HookKitSystem
 
 /// The part of OpenSSL the tunnel uses, bound at run time with `dlopen`/`dlsym`.
 ///

@@ -1,6 +1,6 @@
 #if canImport(Glibc)
 import HookKit
-import Glibc
+import HookKitSystem
 
 /// The Linux tunnel: TCP plus OpenSSL (loaded at run time), relaying between stdin/stdout and
 /// the TLS session.

@@ -1,10 +1,5 @@
+import HookKitSystem
 import HookKit
-
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
 
 /// Opens the TCP connection under the TLS session: every address of the host in turn, all within
 /// one deadline.

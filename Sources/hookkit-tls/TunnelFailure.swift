@@ -1,8 +1,4 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
+import HookKitSystem
 
 /// Why the tunnel could not be set up or broke: one line for stderr and the exit status.
 ///

@@ -1,8 +1,4 @@
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
+import HookKitSystem
 
 /// The helper's side of its contract with the process that started it.
 ///

@@ -4,13 +4,8 @@
 // itself: for an https hub its flusher starts this helper with one end of a socket pair as stdin
 // and stdout, and sends plain HTTP through it. Only this process loads OpenSSL (Linux) or uses
 // Network.framework (macOS), and only when an https hub is actually contacted.
+import HookKitSystem
 import HookKit
-
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
 
 let usage = """
     hookkit-tls \(HookKitVersion.current): relay a byte stream over TLS to HOST:PORT.

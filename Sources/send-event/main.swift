@@ -1,11 +1,6 @@
 // send-event: the command Claude Code runs for every hook event. See `send-event --help`.
+import HookKitSystem
 import HookKit
-
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
 
 let usage = """
     send-event \(HookKitVersion.current): queue a Claude Code hook event for delivery to a hub.

@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 
 /// Helpers shared by the crypto test suites: vector files, hex, deterministic data, python3.
 enum CryptoTestSupport {

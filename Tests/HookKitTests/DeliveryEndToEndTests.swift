@@ -1,10 +1,9 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Delivery against a real `hook-hub`: every queued event stored exactly once, whatever happens
 /// to the flusher, the hub or the writers.

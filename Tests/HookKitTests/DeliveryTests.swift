@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// A hub stand-in that records every request and answers from a script.

@@ -1,4 +1,6 @@
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 @Suite struct EventEnvelopeTests {

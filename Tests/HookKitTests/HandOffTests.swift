@@ -1,10 +1,9 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The hook hands its event to a background flusher without keeping Claude Code waiting.
 @Suite struct HandOffTests {

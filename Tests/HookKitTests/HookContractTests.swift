@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// The contract with Claude Code, checked on the real `send-event` binary: exit 0 whatever

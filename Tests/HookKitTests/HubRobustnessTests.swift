@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// `hook-hub` against clients that misbehave, over raw sockets. The hub must answer what it

@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// `hook-hub` as a subprocess: every status code of the wire contract, persistence, recovery,

@@ -1,10 +1,9 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `install.sh` on temporary projects, as a user runs it.
 ///

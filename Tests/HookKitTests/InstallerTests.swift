@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// The file side of `send-event install`, in process: backup, atomic write, permissions, links.

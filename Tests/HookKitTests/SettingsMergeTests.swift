@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// The settings merge on its own (no files): what install adds, what it keeps, what uninstall

@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 /// https hubs through the `hookkit-tls` helper: a throwaway CA, a TLS-terminating proxy

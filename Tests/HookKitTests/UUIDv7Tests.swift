@@ -1,5 +1,7 @@
 import Foundation
 @testable import HookKit
+import HookKitHub
+import HookKitSystem
 import Testing
 
 @Suite struct UUIDv7Tests {

@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 
 /// A `hook-hub` child process on a free loopback port with a temporary store, for tests.
 ///

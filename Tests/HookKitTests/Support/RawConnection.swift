@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 
 /// A raw TCP connection to a test server, for sending arbitrary (also broken) bytes.
 struct RawConnection {

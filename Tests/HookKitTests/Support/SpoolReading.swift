@@ -1,5 +1,7 @@
 import Foundation
 import HookKit
+import HookKitHub
+import HookKitSystem
 
 /// The non-empty lines of a spool file, each validated as JSON.
 func spoolLines(_ path: String) throws -> [ScannedJSON] {

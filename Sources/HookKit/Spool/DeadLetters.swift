@@ -1,0 +1,67 @@
+import HookKitSystem
+
+/// The dead-letter file: events the hub refused for good, each kept with the reason.
+///
+/// One JSON object per line: `{"dead_at": ms, "reason": "...", "event": {...}}`, or with
+/// `"line": "..."` instead of `event` for a queue line that was not a valid event (a torn write).
+/// `send-event flush --retry-dead` puts the events back in the queue.
+package enum DeadLetters {
+    /// Appends `event` (a valid event line) with `reason`.
+    package static func add(event: ArraySlice<UInt8>, reason: String, to spool: Spool) throws(SpoolError) {
+        var record = prefix(reason: reason)
+        JSONWriter.append(#","event":"#, to: &record)
+        record.append(contentsOf: event)
+        record.append(UInt8(ascii: "}"))
+        try append(record, to: spool)
+    }
+
+    /// Appends a queue line that is not a valid event, as a sanitised string.
+    package static func add(corruptLine line: ArraySlice<UInt8>, reason: String, to spool: Spool) throws(SpoolError) {
+        var record = prefix(reason: reason)
+        JSONWriter.append(#","line":"#, to: &record)
+        JSONWriter.appendSanitizedString(line, to: &record)
+        record.append(UInt8(ascii: "}"))
+        try append(record, to: spool)
+    }
+
+    /// The event lines of every dead letter that holds an event, and the records that do not.
+    package static func read(_ spool: Spool) throws(SpoolError) -> (events: [[UInt8]], others: [[UInt8]]) {
+        let bytes: [UInt8]
+        do {
+            bytes = try FileSystem.contents(of: spool.deadLetterPath) ?? []
+        } catch {
+            throw SpoolError(operation: "read", path: spool.deadLetterPath, errno: error)
+        }
+        var events: [[UInt8]] = []
+        var others: [[UInt8]] = []
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            if let record = try? JSONScanner.scan(Array(line)), let event = record.text(forKey: "event"),
+                record.member("event")?.kind == .object
+            {
+                events.append(Array(event))
+            } else {
+                others.append(Array(line))
+            }
+        }
+        return (events, others)
+    }
+
+    private static func prefix(reason: String) -> [UInt8] {
+        var record: [UInt8] = []
+        JSONWriter.append(#"{"dead_at":"#, to: &record)
+        JSONWriter.appendInteger(Clock.unixMilliseconds(), to: &record)
+        JSONWriter.append(#","reason":"#, to: &record)
+        JSONWriter.appendString(reason, to: &record)
+        return record
+    }
+
+    private static func append(_ record: [UInt8], to spool: Spool) throws(SpoolError) {
+        do {
+            let fd = try FileDescriptor.open(spool.deadLetterPath, O_WRONLY | O_APPEND | O_CREAT, permissions: 0o600)
+            defer { fd.close() }
+            try fd.writeAll(record + [UInt8(ascii: "\n")])
+        } catch {
+            throw SpoolError(operation: "append to", path: spool.deadLetterPath, errno: error)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import HookKitSystem
+
+/// The flusher's progress and backoff, kept in the spool's `state.json` so that every process
+/// (the next flusher, `status`, a hook) sees the same picture.
+///
+/// Only the flusher-lock holder writes it, always by replacing the whole file, so a reader never
+/// sees half a state. A lost update (a crash before the write) only means events are sent again,
+/// which the hub's dedup by `event_uuid` absorbs.
+package struct SpoolState: Sendable, Equatable {
+    /// Bytes of `queue.jsonl` already handled (delivered, dead-lettered or dropped).
+    package var offset: Int64 = 0
+    /// The inode of the queue file `offset` refers to; a different file means start from 0.
+    package var inode: UInt64 = 0
+    /// Consecutive failed attempts (0 after a success).
+    package var failures = 0
+    /// No delivery attempt before this time (Unix ms), when the hub is known to be down.
+    package var nextAttemptAt: Int64?
+    /// The last delivery error, for `status`.
+    package var lastError: String?
+    /// Requests sent to the hub since the spool was created.
+    package var attempts = 0
+    /// Events delivered since the spool was created.
+    package var delivered = 0
+    /// Events dropped to keep the queue within its size and age bounds.
+    package var dropped = 0
+    /// The hub answered 404 or 405 to the batch endpoint: send one event per request.
+    package var batchUnsupported = false
+    /// The batch being attempted, so that a retry sends the same bytes with the same `webhook-id`.
+    package var inflight: Inflight?
+
+    /// A batch sent but not yet acknowledged.
+    package struct Inflight: Sendable, Equatable {
+        /// Its `webhook-id`.
+        package var id: String
+        /// Its byte range in the queue file.
+        package var start: Int64
+        /// The end of that range.
+        package var end: Int64
+    }
+
+    /// A fresh state.
+    package init() {}
+
+    /// Reads the state of `spool`; a missing or unreadable file gives a fresh state.
+    package static func load(_ spool: Spool) -> SpoolState {
+        guard let bytes = try? FileSystem.contents(of: spool.statePath, limit: 1 << 20),
+            let json = try? JSONValue.parse(bytes)
+        else { return SpoolState() }
+        var state = SpoolState()
+        state.offset = json["offset"]?.integerValue ?? 0
+        state.inode = UInt64(json["inode"]?.integerValue ?? 0)
+        state.failures = Int(json["failures"]?.integerValue ?? 0)
+        state.nextAttemptAt = json["next_attempt_at"]?.integerValue
+        state.lastError = json["last_error"]?.stringValue
+        state.attempts = Int(json["attempts"]?.integerValue ?? 0)
+        state.delivered = Int(json["delivered"]?.integerValue ?? 0)
+        state.dropped = Int(json["dropped"]?.integerValue ?? 0)
+        state.batchUnsupported = json["batch_unsupported"] == .bool(true)
+        if let inflight = json["inflight"], let id = inflight["id"]?.stringValue,
+            let start = inflight["start"]?.integerValue, let end = inflight["end"]?.integerValue
+        {
+            state.inflight = Inflight(id: id, start: start, end: end)
+        }
+        return state
+    }
+
+    /// Replaces the state file atomically.
+    package func save(_ spool: Spool) throws(Errno) {
+        func number(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
+        var members: [JSONValue.Member] = [
+            .init("offset", number(offset)), .init("inode", number(inode)), .init("failures", number(failures)),
+            .init("next_attempt_at", nextAttemptAt.map(number) ?? .null),
+            .init("last_error", lastError.map(JSONValue.string) ?? .null),
+            .init("attempts", number(attempts)), .init("delivered", number(delivered)),
+            .init("dropped", number(dropped)), .init("batch_unsupported", .bool(batchUnsupported)),
+        ]
+        if let inflight {
+            members.append(
+                .init(
+                    "inflight",
+                    .object([
+                        .init("id", .string(inflight.id)), .init("start", number(inflight.start)),
+                        .init("end", number(inflight.end)),
+                    ])))
+        }
+        try FileSystem.replaceFile(spool.statePath, with: Array(JSONValue.object(members).serialized().utf8))
+    }
+}

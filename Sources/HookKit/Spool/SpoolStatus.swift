@@ -1,0 +1,88 @@
+import HookKitSystem
+
+/// What is waiting in a spool and how delivery goes, for `send-event status`.
+package struct SpoolStatus: Sendable, Equatable {
+    /// The hub the spool delivers to.
+    package var hub: String
+    /// The spool folder.
+    package var spool: String
+    /// Events waiting in the queue.
+    package var queued: Int
+    /// Events in the dead-letter file.
+    package var dead: Int
+    /// Age in seconds of the oldest waiting event, if any.
+    package var oldestAgeSeconds: Int64?
+    /// The last delivery error, if the last attempt failed.
+    package var lastError: String?
+    /// When the next attempt is due (Unix ms), while the hub is backing off.
+    package var nextAttemptAt: Int64?
+    /// Events dropped to keep the queue within its bounds.
+    package var dropped: Int
+    /// Events delivered since the spool was created.
+    package var delivered: Int
+    /// The running flusher's process id, if one runs.
+    package var flusherPID: Int32?
+
+    /// Reads the status of `spool`.
+    package init(spool: Spool, hub: String, now: Int64 = Clock.unixMilliseconds()) {
+        self.hub = hub
+        self.spool = spool.directory
+        let state = SpoolState.load(spool)
+        queued = 0
+        oldestAgeSeconds = nil
+        if let reader = try? QueueReader(spool) {
+            let offset = reader.inode == state.inode && state.offset <= reader.size ? state.offset : 0
+            queued = (try? reader.countLines(from: offset, to: reader.size)) ?? 0
+            if let chunk = try? reader.lines(from: offset, maxLines: 1, maxBytes: 64 * 1024),
+                let first = chunk.lines.first,
+                let event = try? JSONScanner.scan(Array(chunk.bytes[first])),
+                let timestamp = event.text(forKey: "timestamp").flatMap({ Int64(String(decoding: $0, as: UTF8.self)) })
+            {
+                oldestAgeSeconds = max(0, (now - timestamp) / 1000)
+            }
+        }
+        dead =
+            (try? FileSystem.contents(of: spool.deadLetterPath))?.map { $0.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } } ?? 0
+        lastError = state.lastError
+        nextAttemptAt = state.nextAttemptAt.flatMap { $0 > now ? $0 : nil }
+        dropped = state.dropped
+        delivered = state.delivered
+        flusherPID = FlusherLock.holder(spool)
+    }
+
+    /// The status as one JSON object with the keys `hub`, `queued`, `dead`, `oldest_age_s`,
+    /// `last_error`, `next_attempt_at` (and `spool`, `dropped`, `delivered`, `flusher_pid`).
+    package func json() -> String {
+        func number(_ value: (some BinaryInteger)?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
+        return JSONValue.object([
+            .init("hub", .string(hub)),
+            .init("spool", .string(spool)),
+            .init("queued", number(queued)),
+            .init("dead", number(dead)),
+            .init("oldest_age_s", number(oldestAgeSeconds)),
+            .init("last_error", lastError.map(JSONValue.string) ?? .null),
+            .init("next_attempt_at", number(nextAttemptAt)),
+            .init("dropped", number(dropped)),
+            .init("delivered", number(delivered)),
+            .init("flusher_pid", number(flusherPID)),
+        ]).serialized()
+    }
+
+    /// The status for people, one fact per line.
+    package func text() -> String {
+        var lines = [
+            "hub:          \(hub)",
+            "spool:        \(spool)",
+            "queued:       \(queued)" + (oldestAgeSeconds.map { " (oldest \($0) s old)" } ?? ""),
+            "dead letters: \(dead)" + (dead > 0 ? " (send-event flush --retry-dead to retry)" : ""),
+            "delivered:    \(delivered)",
+            "dropped:      \(dropped)",
+            "flusher:      " + (flusherPID.map { "running (pid \($0))" } ?? "not running"),
+        ]
+        if let lastError { lines.append("last error:   \(lastError)") }
+        if let nextAttemptAt {
+            lines.append("next attempt: in \(max(0, (nextAttemptAt - Clock.unixMilliseconds()) / 1000)) s")
+        }
+        return lines.joined(separator: "\n")
+    }
+}

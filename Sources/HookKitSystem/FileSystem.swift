@@ -1,0 +1,60 @@
+/// Path-level file system calls, thin and typed like ``FileDescriptor``.
+package enum FileSystem {
+    /// Creates `path` and any missing parents with `permissions` (an existing folder is fine).
+    package static func createDirectories(_ path: String, permissions: UInt16 = 0o700) throws(Errno) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            if mkdir(prefix, mode_t(permissions)) == -1 {
+                let error = Errno.current
+                guard error == .fileExists else { throw error }
+            }
+        }
+    }
+
+    /// `stat(2)` of `path`, or nil when it does not exist.
+    package static func status(_ path: String) throws(Errno) -> stat? {
+        var info = stat()
+        if stat(path, &info) == 0 { return info }
+        let error = Errno.current
+        if error == .noSuchFileOrDirectory { return nil }
+        throw error
+    }
+
+    /// Atomically replaces `path` with `bytes` (write to a temporary file, then rename).
+    package static func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o600) throws(Errno) {
+        let temporary = path + ".tmp.\(getpid())"
+        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: permissions)
+        do {
+            try fd.writeAll(bytes)
+            fd.close()
+        } catch {
+            fd.close()
+            unlink(temporary)
+            throw error
+        }
+        guard rename(temporary, path) == 0 else {
+            let error = Errno.current
+            unlink(temporary)
+            throw error
+        }
+    }
+
+    /// Reads a whole file, or nil when it does not exist.
+    package static func contents(of path: String, limit: Int = .max) throws(Errno) -> [UInt8]? {
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.open(path, O_RDONLY)
+        } catch {
+            if error == .noSuchFileOrDirectory { return nil }
+            throw error
+        }
+        defer { fd.close() }
+        return try fd.readAll(limit: limit)
+    }
+
+    /// Removes a file; a missing file is fine.
+    package static func remove(_ path: String) {
+        unlink(path)
+    }
+}
