@@ -1,12 +1,8 @@
 // In-process send latency of HookKit's EventEmitter, run by scripts/bench-emit.sh.
 // Usage: emit-bench SPOOL_DIR [EVENTS]; prints one table row per measured path.
 import HookKit
+import HookKitSystem
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 let directory = arguments[1]

@@ -1,12 +1,8 @@
 // Release-mode throughput benchmark for HookKit's SHA-256, run by scripts/bench-sha256.sh.
 // Usage: sha256-bench [seconds] [bytes-per-call]; prints "<MB/s> <digest of the last call>".
 import HookKit
+import HookKitSystem
 
-#if canImport(Darwin)
-import Darwin
-#elseif canImport(Glibc)
-import Glibc
-#endif
 
 let arguments = CommandLine.arguments
 let seconds = arguments.count > 1 ? Double(arguments[1]) ?? 3 : 3
