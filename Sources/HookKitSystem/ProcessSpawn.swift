@@ -13,7 +13,7 @@ package enum ProcessSpawn {
     /// and 2, SIGPIPE back to its default, no blocked signals (a worker thread's mask would be
     /// inherited otherwise) and, when `newSession`, a session of its own. On Darwin nothing else is
     /// inherited; on Linux our own descriptors are close-on-exec (and a detached child closes the
-    /// rest itself, see ``FlusherLauncher/closeInheritedDescriptors()``).
+    /// rest itself, see ``Platform/closeInheritedDescriptors()``).
     package static func spawn(_ arguments: [String], stdio: [Source], newSession: Bool) -> Result<pid_t, Errno> {
         #if canImport(Darwin)
         var actions: posix_spawn_file_actions_t?

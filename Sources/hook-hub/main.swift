@@ -93,11 +93,7 @@ func parseOptions(_ all: [String]) -> Options {
             fail("unknown argument \(argument) (see --help)")
         }
     }
-    if options.secrets.isEmpty, let secret = getenv("CLAUDE_OBSERVABILITY_SECRET").map({ String(cString: $0) }),
-        !secret.isEmpty
-    {
-        options.secrets = [secret]
-    }
+    if options.secrets.isEmpty, let secret = Configuration().secret { options.secrets = [secret] }
     for secret in options.secrets where (try? StandardWebhooks.Key(secret: secret)) == nil {
         fail("a whsec_ secret must be followed by non-empty base64 (got one of \(secret.utf8.count) bytes)")
     }

@@ -51,7 +51,7 @@ func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation 
     var rest = arguments
     var positional: [String] = []
     var timeout = 10_000
-    var caFile = configuredCAFile()
+    var caFile = Configuration().caFile
     while let argument = rest.popFirst() {
         switch argument {
         case "--help", "-h":
@@ -79,13 +79,6 @@ func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation 
     guard !host.isEmpty else { throw .usage("empty HOST") }
     guard let port = UInt16(positional[1]), port > 0 else { throw .usage("invalid PORT \(positional[1])") }
     return Invocation(host: host, port: port, timeoutMilliseconds: timeout, caFile: caFile)
-}
-
-/// The extra CA file from `CLAUDE_OBSERVABILITY_CA_FILE`, if set.
-func configuredCAFile() -> String? {
-    guard let raw = getenv("CLAUDE_OBSERVABILITY_CA_FILE") else { return nil }
-    let path = String(cString: raw)
-    return path.isEmpty ? nil : path
 }
 
 func main() -> Never {

@@ -71,7 +71,8 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
         writeError("send-event: expects a hook event as JSON on stdin (see --help); nothing recorded")
         exit(0)
     }
-    let configuration = Configuration.fromProcessEnvironment()
+    let configuration = Configuration()
+    for problem in configuration.problems { writeError("send-event: \(problem)") }
     let envelope = EventEnvelope(
         configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp,
         eventTypeOverride: eventType)
@@ -79,39 +80,34 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let spool = Spool(directory: configuration.spoolDirectory)
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
-    if outcome.eventID != nil { FlusherLauncher.ensureRunning(spool) }
+    // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
+    if outcome.eventID != nil, configuration.hubEndpoint != nil { FlusherLauncher.ensureRunning(spool) }
     exit(0)
 }
 
 func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
-    let environment = ProcessEnvironment.current()
-    let configuration = Configuration(environment: environment)
-    let settings = DeliverySettings { environment[$0] }
+    let configuration = Configuration()
     switch Array(arguments) {
     case ["--background"]:
-        FlusherLauncher.closeInheritedDescriptors()
-        FlushRunner.runBackground(configuration: configuration, settings: settings)
+        Platform.closeInheritedDescriptors()
+        FlushRunner.runBackground(configuration: configuration)
         return 0
     case [], ["--retry-dead"]:
-        if arguments.first == "--retry-dead" {
-            switch FlushRunner.retryDead(configuration: configuration) {
-            case .success(let count): writeError("send-event: \(count) dead-lettered events queued again")
-            case .failure(let failure):
-                writeError("send-event flush: \(failure)")
-                return 1
-            }
-        }
         let onTerminal = isatty(2) == 1
-        let result = FlushRunner.drain(configuration: configuration, settings: settings) { done, total in
-            if onTerminal { writeError("\u{1B}[2K\rdelivered \(done) of \(total)", newline: false) }
-        }
-        if onTerminal { writeError("") }
-        switch result {
-        case .success(let count):
+        do {
+            if arguments.first == "--retry-dead" {
+                let count = try FlushRunner.retryDead(configuration: configuration)
+                writeError("send-event: \(count) dead-lettered events queued again")
+            }
+            let count = try FlushRunner.drain(configuration: configuration) { done, total in
+                if onTerminal { writeError("\u{1B}[2K\rdelivered \(done) of \(total)", newline: false) }
+            }
+            if onTerminal { writeError("") }
             writeError("send-event: delivered \(count) events to \(configuration.hub); queue empty")
             return 0
-        case .failure(let failure):
-            writeError("send-event flush: \(failure)")
+        } catch {
+            if onTerminal { writeError("") }
+            writeError("send-event flush: \(error)")
             return 1
         }
     default:
@@ -123,8 +119,12 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
 }
 
 func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
-    let configuration = Configuration.fromProcessEnvironment()
-    let status = SpoolStatus(spool: Spool(directory: configuration.spoolDirectory), hub: configuration.hub)
+    let configuration = Configuration()
+    var status = SpoolStatus(spool: Spool(directory: configuration.spoolDirectory), hub: configuration.hub)
+    // A configuration problem stops delivery before any attempt: it is the error to show.
+    if !configuration.problems.isEmpty {
+        status.lastError = (configuration.problems + [status.lastError].compactMap { $0 }).joined(separator: "; ")
+    }
     switch Array(arguments) {
     case []: writeOutput(status.text())
     case ["--json"]: writeOutput(status.json())

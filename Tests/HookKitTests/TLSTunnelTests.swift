@@ -147,9 +147,9 @@ import Testing
         #expect(error.kind == .connect)
         #expect(error.message.contains("/nonexistent/hookkit-tls is missing or not executable"))
         #expect(error.message.contains("CLAUDE_OBSERVABILITY_TLS_HELPER"))
-        let overridden = TLSTunnel.defaultHelperPath { $0 == "CLAUDE_OBSERVABILITY_TLS_HELPER" ? "/opt/x/tls" : nil }
+        let overridden = TLSTunnel(Configuration(environment: ["CLAUDE_OBSERVABILITY_TLS_HELPER": "/opt/x/tls"])).helperPath
         #expect(overridden == "/opt/x/tls")
-        #expect(TLSTunnel.defaultHelperPath { _ in nil }?.hasSuffix("/hookkit-tls") == true)
+        #expect(TLSTunnel(Configuration(environment: [:])).helperPath?.hasSuffix("/hookkit-tls") == true)
     }
 
     @Test func connectionFailuresAndTimeouts() throws {

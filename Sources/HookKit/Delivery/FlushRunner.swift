@@ -3,35 +3,47 @@ import HookKitSystem
 /// The two ways the queue is drained: by the background flusher the hooks start, and by
 /// `send-event flush` in the foreground.
 package enum FlushRunner {
-    /// A flusher for `configuration`'s spool and hub, or why there cannot be one.
-    package static func makeFlusher(
-        _ configuration: Configuration, settings: DeliverySettings
-    ) -> Result<Flusher, FlushFailure> {
+    /// A flusher for `configuration`'s spool and hub, or why there cannot be one (an unusable hub
+    /// URL or secret: see ``Configuration/problems``).
+    package static func makeFlusher(_ configuration: Configuration) throws(FlushFailure) -> Flusher {
         let spool = Spool(directory: configuration.spoolDirectory)
-        guard let endpoint = HTTPEndpoint(url: configuration.hub) else {
-            return .failure(
-                FlushFailure(
-                    message: "unsupported hub URL '\(configuration.hub)' (expected http[s]://host[:port][/path])"))
+        guard let endpoint = configuration.hubEndpoint else {
+            throw FlushFailure(message: Configuration.hubProblem(configuration.hub) ?? "unusable hub URL")
         }
         var signer: StandardWebhooks.Signer?
         if let secret = configuration.secret {
             do {
                 signer = try StandardWebhooks.Signer(secrets: [secret])
             } catch {
-                return .failure(FlushFailure(message: "CLAUDE_OBSERVABILITY_SECRET is not usable: \(error)"))
+                throw FlushFailure(message: "CLAUDE_OBSERVABILITY_SECRET is not usable: \(error)")
             }
         }
-        return .success(
-            Flusher(spool: spool, transport: HTTPClient(endpoint: endpoint), signer: signer, settings: settings))
+        let client = HTTPClient(endpoint: endpoint, connector: endpoint.isTLS ? TLSTunnel(configuration) : nil)
+        return Flusher(spool: spool, transport: client, signer: signer, settings: configuration.delivery)
     }
 
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
     /// without touching the network, then leaves.
-    package static func runBackground(configuration: Configuration, settings: DeliverySettings) {
+    package static func runBackground(configuration: Configuration) {
         let spool = Spool(directory: configuration.spoolDirectory)
-        guard case .success(let fresh) = makeFlusher(configuration, settings: settings) else { return }
-        while let lock = try? FlusherLock.acquire(spool) {
+        let settings = configuration.delivery
+        let fresh: Flusher
+        do {
+            fresh = try makeFlusher(configuration)
+        } catch {
+            SpoolState.record(error.message, in: spool)
+            return
+        }
+        while true {
+            let lock: FlusherLock
+            do {
+                guard let taken = try FlusherLock.acquire(spool) else { return }  // another flusher runs
+                lock = taken
+            } catch {
+                SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                return
+            }
             var flusher = fresh
             flusher.reload()
             var idleSince: UInt64?
@@ -40,7 +52,9 @@ package enum FlushRunner {
                 do {
                     step = try flusher.step()
                 } catch {
-                    break loop  // the spool cannot be read or written: nothing sensible to retry
+                    // The spool cannot be read or written: say so where status looks, then leave.
+                    SpoolState.record("\(error)", in: spool)
+                    break loop
                 }
                 switch step {
                 case .progressed:
@@ -53,7 +67,11 @@ package enum FlushRunner {
                     if idleSince == nil {
                         idleSince = now
                         var state = flusher.state
-                        if (try? QueueCompaction.compact(spool, state: &state)) == true { flusher.reload() }
+                        do {
+                            if try QueueCompaction.compact(spool, state: &state) { flusher.reload() }
+                        } catch {
+                            SpoolState.record("compaction failed: \(error)", in: spool)
+                        }
                     }
                     if now - (idleSince ?? now) >= UInt64(settings.lingerMilliseconds) * 1_000_000 { break loop }
                     Clock.sleep(milliseconds: 2)
@@ -70,16 +88,12 @@ package enum FlushRunner {
     /// ignoring the backoff once. Reports progress as (handled, total). Succeeds when the queue is
     /// empty afterwards; otherwise says why.
     package static func drain(
-        configuration: Configuration, settings: DeliverySettings, progress: (Int, Int) -> Void = { _, _ in }
-    ) -> Result<Int, FlushFailure> {
+        configuration: Configuration, progress: (Int, Int) -> Void = { _, _ in }
+    ) throws(FlushFailure) -> Int {
         let spool = Spool(directory: configuration.spoolDirectory)
-        var flusher: Flusher
-        switch makeFlusher(configuration, settings: settings) {
-        case .success(let made): flusher = made
-        case .failure(let failure): return .failure(failure)
-        }
+        var flusher = try makeFlusher(configuration)
         guard let lock = takeOverLock(spool) else {
-            return .failure(FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop"))
+            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
         }
         defer { lock.release() }
         flusher.reload()
@@ -91,7 +105,7 @@ package enum FlushRunner {
             do {
                 step = try flusher.step(ignoreBackoff: first)
             } catch {
-                return .failure(FlushFailure(message: "\(error)"))
+                throw FlushFailure(message: "\(error)")
             }
             first = false
             switch step {
@@ -100,31 +114,34 @@ package enum FlushRunner {
                 progress(delivered, total)
             case .idle:
                 var state = flusher.state
-                _ = try? QueueCompaction.compact(spool, state: &state)
+                do {
+                    _ = try QueueCompaction.compact(spool, state: &state)
+                } catch {
+                    throw FlushFailure(message: "compaction failed: \(error)")
+                }
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
-                if left == 0 { return .success(delivered) }
-                return .failure(FlushFailure(message: "\(left) events still queued (a write may be in progress)"))
+                if left == 0 { return delivered }
+                throw FlushFailure(message: "\(left) events still queued (a write may be in progress)")
             case .backingOff(let until):
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 let reason = flusher.state.lastError ?? "delivery failed"
                 let wait = max(0, (until - Clock.unixMilliseconds()) / 1000)
-                return .failure(
-                    FlushFailure(message: "\(reason); \(left) events still queued, next attempt in \(wait) s"))
+                throw FlushFailure(message: "\(reason); \(left) events still queued, next attempt in \(wait) s")
             }
         }
     }
 
     /// `send-event flush --retry-dead`: moves every dead-lettered event back to the queue (records
     /// that hold no event, such as torn lines, stay). Returns how many were moved.
-    package static func retryDead(configuration: Configuration) -> Result<Int, FlushFailure> {
+    package static func retryDead(configuration: Configuration) throws(FlushFailure) -> Int {
         let spool = Spool(directory: configuration.spoolDirectory)
         guard let lock = takeOverLock(spool) else {
-            return .failure(FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop"))
+            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
         }
         defer { lock.release() }
         do {
             let (events, others) = try DeadLetters.read(spool)
-            guard !events.isEmpty else { return .success(0) }
+            guard !events.isEmpty else { return 0 }
             let writer = try QueueWriter(spool: spool)
             defer { writer.close() }
             for event in events { try writer.append(event) }
@@ -135,9 +152,9 @@ package enum FlushRunner {
             } catch {
                 throw SpoolError(operation: "rewrite", path: spool.deadLetterPath, errno: error)
             }
-            return .success(events.count)
+            return events.count
         } catch {
-            return .failure(FlushFailure(message: "\(error)"))
+            throw FlushFailure(message: "\(error)")
         }
     }
 

@@ -8,34 +8,6 @@ package protocol HubTransport {
 
 extension HTTPClient: HubTransport {}
 
-/// Settings of delivery, from the environment (see the README's configuration table).
-package struct DeliverySettings: Sendable {
-    /// Most events in one batch request.
-    package var maxBatchEvents = 500
-    /// Most bytes in one batch request (a larger single event still goes, alone).
-    package var maxBatchBytes = 1 << 20
-    /// The queue's size bound: past it the oldest events are dropped (`CLAUDE_OBSERVABILITY_MAX_QUEUE_BYTES`).
-    package var maxQueueBytes: Int64 = 100 << 20
-    /// The queue's age bound in ms: older events are dropped (`CLAUDE_OBSERVABILITY_MAX_AGE_SECONDS`, 7 days).
-    package var maxAgeMilliseconds: Int64 = 7 * 24 * 3600 * 1000
-    /// The retry policy (`CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS`, `CLAUDE_OBSERVABILITY_BACKOFF_CAP_MS`).
-    package var backoff = Backoff.standard
-    /// How long a background flusher waits for more events once the queue is empty
-    /// (`CLAUDE_OBSERVABILITY_LINGER_MS`, default 1000).
-    package var lingerMilliseconds = 1000
-
-    /// Reads the settings from an environment lookup.
-    package init(lookup: (String) -> String? = { _ in nil }) {
-        func integer(_ name: String) -> Int64? { lookup(name).flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil } }
-        if let value = integer("CLAUDE_OBSERVABILITY_MAX_QUEUE_BYTES") { maxQueueBytes = max(value, 1024) }
-        if let value = integer("CLAUDE_OBSERVABILITY_MAX_AGE_SECONDS") { maxAgeMilliseconds = value * 1000 }
-        backoff = Backoff(
-            baseMilliseconds: integer("CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS") ?? Backoff.standard.baseMilliseconds,
-            capMilliseconds: integer("CLAUDE_OBSERVABILITY_BACKOFF_CAP_MS") ?? Backoff.standard.capMilliseconds)
-        if let value = integer("CLAUDE_OBSERVABILITY_LINGER_MS") { lingerMilliseconds = Int(min(value, 60_000)) }
-    }
-}
-
 /// Delivers the spool's queue to the hub, batch by batch, per the wire contract.
 ///
 /// Every step reads from the saved offset and saves the new one only after the hub answered, so

@@ -13,41 +13,8 @@ package enum FlusherLauncher {
     @discardableResult
     package static func ensureRunning(_ spool: Spool, executable: String? = nil) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
-        guard let executable = executable ?? currentExecutable() else { return nil }
+        guard let executable = executable ?? Platform.currentExecutable() else { return nil }
         return spawnDetached([executable, "flush", "--background"])
-    }
-
-    /// Closes every descriptor above stderr, so that a flusher started by a hook holds nothing of
-    /// Claude Code's (on Darwin the spawn already did this).
-    package static func closeInheritedDescriptors() {
-        #if !canImport(Darwin)
-        guard let directory = opendir("/proc/self/fd") else { return }
-        var descriptors: [Int32] = []
-        while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if let fd = Int32(name), fd > 2 { descriptors.append(fd) }
-        }
-        let own = dirfd(directory)
-        closedir(directory)
-        for fd in descriptors where fd != own { close(fd) }
-        #endif
-    }
-
-    /// The path of the running executable.
-    package static func currentExecutable() -> String? {
-        #if canImport(Darwin)
-        var size: UInt32 = 4096
-        var buffer = [CChar](repeating: 0, count: Int(size))
-        guard _NSGetExecutablePath(&buffer, &size) == 0 else { return nil }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        #else
-        var buffer = [CChar](repeating: 0, count: 4096)
-        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        #endif
     }
 
     /// Spawns `arguments` in a new session with stdio on /dev/null and no other descriptor.

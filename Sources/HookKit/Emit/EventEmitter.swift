@@ -15,7 +15,7 @@ package final class EventEmitter: Sendable {
     private let writer: Locked<QueueWriter>
 
     /// Opens the spool named by `configuration` (by default, this process's environment).
-    package init(configuration: Configuration = .fromProcessEnvironment(), sourceApp: String? = nil) throws(SpoolError) {
+    package init(configuration: Configuration = Configuration(), sourceApp: String? = nil) throws(SpoolError) {
         envelope = EventEnvelope(
             configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp)
         writer = Locked(try QueueWriter(spool: Spool(directory: configuration.spoolDirectory)))

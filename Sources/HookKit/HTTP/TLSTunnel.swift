@@ -16,7 +16,7 @@ import HookKitSystem
 ///
 /// The helper is `hookkit-tls` next to the running executable, or the path in
 /// `CLAUDE_OBSERVABILITY_TLS_HELPER`. It trusts the system's CAs plus the PEM file named by
-/// `CLAUDE_OBSERVABILITY_CA_FILE`, which it reads from the environment it inherits.
+/// `CLAUDE_OBSERVABILITY_CA_FILE` (both read through ``Configuration``).
 package struct TLSTunnel: HTTPConnector {
     /// The helper's file name, looked for next to the running executable.
     package static let helperName = "hookkit-tls"
@@ -25,28 +25,30 @@ package struct TLSTunnel: HTTPConnector {
 
     /// The helper to start; `nil` when no path could be worked out (every connect then fails).
     package var helperPath: String?
-    /// A PEM file of extra CA certificates for the helper to trust (`--ca-file`); `nil` leaves it
-    /// to the helper, which reads `CLAUDE_OBSERVABILITY_CA_FILE`.
+    /// A PEM file of extra CA certificates for the helper to trust (`--ca-file`).
     package var caFile: String?
     /// Extra time the helper gets beyond the connect timeout to report its own, more precise
     /// timeout before it is killed.
     var gracePeriodMilliseconds = 250
 
-    /// A tunnel through the helper at `helperPath` (by default ``defaultHelperPath(lookup:)``),
-    /// trusting `caFile` on top of the system's CAs when given.
-    package init(helperPath: String? = TLSTunnel.defaultHelperPath(), caFile: String? = nil) {
+    /// A tunnel through the helper at `helperPath` (by default `hookkit-tls` next to the running
+    /// executable), trusting `caFile` on top of the system's CAs when given.
+    package init(helperPath: String? = TLSTunnel.helperPath(configured: nil), caFile: String? = nil) {
         self.helperPath = helperPath
         self.caFile = caFile
     }
 
-    /// `CLAUDE_OBSERVABILITY_TLS_HELPER` when set, else `hookkit-tls` in the running executable's
-    /// folder; `nil` when neither is known. `lookup` reads an environment variable (by default
-    /// this process's).
-    package static func defaultHelperPath(
-        lookup: (String) -> String? = { name in getenv(name).map { String(cString: $0) } }
-    ) -> String? {
-        if let path = lookup(helperVariable), !path.isEmpty { return path }
-        guard let executable = FlusherLauncher.currentExecutable(), let slash = executable.lastIndex(of: "/") else {
+    /// The tunnel that `configuration` asks for: its helper (`CLAUDE_OBSERVABILITY_TLS_HELPER`)
+    /// and CA file (`CLAUDE_OBSERVABILITY_CA_FILE`).
+    package init(_ configuration: Configuration) {
+        self.init(helperPath: Self.helperPath(configured: configuration.tlsHelper), caFile: configuration.caFile)
+    }
+
+    /// `configured` when set, else `hookkit-tls` in the running executable's folder; `nil` when
+    /// neither is known.
+    package static func helperPath(configured: String?) -> String? {
+        if let configured, !configured.isEmpty { return configured }
+        guard let executable = Platform.currentExecutable(), let slash = executable.lastIndex(of: "/") else {
             return nil
         }
         return String(executable[...slash]) + helperName
@@ -105,49 +107,35 @@ package struct TLSTunnel: HTTPConnector {
     private func spawn(
         _ path: String, endpoint: HTTPEndpoint, timeoutMilliseconds: Int
     ) throws(HTTPClientError) -> Helper {
-        var pair: [Int32] = [-1, -1]
-        var errorPipe: [Int32] = [-1, -1]
-        #if canImport(Darwin)
-        guard socketpair(AF_UNIX, SOCK_STREAM, 0, &pair) == 0 else {
-            throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
+        let pair: (Int32, Int32)
+        let errorPipe: (Int32, Int32)
+        do {
+            pair = try Platform.streamPair()
+        } catch {
+            throw HTTPClientError(.connect, "socketpair: \(error)")
         }
-        guard pipe(&errorPipe) == 0 else {
-            let error = Errno.current
-            close(pair[0])
-            close(pair[1])
+        do {
+            errorPipe = try Platform.streamPair()
+        } catch {
+            close(pair.0)
+            close(pair.1)
             throw HTTPClientError(.connect, "pipe: \(error)")
         }
-        for fd in pair + errorPipe { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        try? Socket(rawValue: pair[0]).setOption(SOL_SOCKET, SO_NOSIGPIPE, 1)
-        #else
-        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
-            throw HTTPClientError(.connect, "socketpair: \(Errno.current)")
-        }
-        // For stderr, a socket pair rather than a pipe: pipe2(O_CLOEXEC) is not imported into
-        // Swift, and the descriptors must be close-on-exec from birth (other threads spawn too).
-        let stream = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        guard socketpair(AF_UNIX, stream, 0, &errorPipe) == 0 else {
-            let error = Errno.current
-            close(pair[0])
-            close(pair[1])
-            throw HTTPClientError(.connect, "pipe: \(error)")
-        }
-        #endif
         var arguments = [path, "--connect-timeout-ms", String(timeoutMilliseconds)]
         if let caFile { arguments += ["--ca-file", caFile] }
         arguments += [endpoint.host, String(endpoint.port)]
         // Our descriptors are all close-on-exec; the helper gets exactly these three.
         let spawned = ProcessSpawn.spawn(
-            arguments, stdio: [.descriptor(pair[1]), .descriptor(pair[1]), .descriptor(errorPipe[1])], newSession: false
+            arguments, stdio: [.descriptor(pair.1), .descriptor(pair.1), .descriptor(errorPipe.1)], newSession: false
         )
-        close(pair[1])
-        close(errorPipe[1])
+        close(pair.1)
+        close(errorPipe.1)
         switch spawned {
         case .success(let pid):
-            return Helper(pid: pid, connection: Socket(rawValue: pair[0]), stderr: errorPipe[0])
+            return Helper(pid: pid, connection: Socket(rawValue: pair.0), stderr: errorPipe.0)
         case .failure(let error):
-            close(pair[0])
-            close(errorPipe[0])
+            close(pair.0)
+            close(errorPipe.0)
             throw HTTPClientError(.connect, "cannot start TLS helper \(path): \(error)")
         }
     }
