@@ -21,34 +21,18 @@ package struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     package static func open(
         _ path: String, _ flags: Int32, permissions: UInt16 = 0o600
     ) throws(Errno) -> FileDescriptor {
-        let fd = try retryingOnInterrupt { () -> Int32 in
-            #if canImport(Darwin)
-            Darwin.open(path, flags | O_CLOEXEC, mode_t(permissions))
-            #else
-            Glibc.open(path, flags | O_CLOEXEC, mode_t(permissions))
-            #endif
-        }
+        let fd = try retryingOnInterrupt { system_open(path, flags | O_CLOEXEC, mode_t(permissions)) }
         return FileDescriptor(rawValue: fd)
     }
 
     /// Closes the descriptor.
     package func close() {
-        #if canImport(Darwin)
-        _ = Darwin.close(rawValue)
-        #else
-        _ = Glibc.close(rawValue)
-        #endif
+        _ = system_close(rawValue)
     }
 
     /// Reads at most `count` bytes into `buffer`; returns 0 at end of file.
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
-        try retryingOnInterrupt {
-            #if canImport(Darwin)
-            Darwin.read(rawValue, buffer.baseAddress, buffer.count)
-            #else
-            Glibc.read(rawValue, buffer.baseAddress, buffer.count)
-            #endif
-        }
+        try retryingOnInterrupt { system_read(rawValue, buffer.baseAddress, buffer.count) }
     }
 
     /// Reads at most `buffer.count` bytes at `offset` without moving the file position.
@@ -62,13 +46,7 @@ package struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     package func writeAll(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
         var done = 0
         while done < bytes.count {
-            let n = try retryingOnInterrupt { () -> Int in
-                #if canImport(Darwin)
-                Darwin.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
-                #else
-                Glibc.write(rawValue, bytes.baseAddress! + done, bytes.count - done)
-                #endif
-            }
+            let n = try retryingOnInterrupt { system_write(rawValue, bytes.baseAddress! + done, bytes.count - done) }
             done += n
         }
     }

@@ -56,11 +56,7 @@ package struct SocketAddress: Hashable, Sendable, CustomStringConvertible {
         }
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
-        #if canImport(Darwin)
-        hints.ai_socktype = SOCK_STREAM
-        #else
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        #endif
+        hints.ai_socktype = system_SOCK_STREAM
         var list: UnsafeMutablePointer<addrinfo>? = nil
         let status = getaddrinfo(name, String(port), &hints, &list)
         guard status == 0 else {
@@ -216,11 +212,7 @@ package struct Socket: Hashable, Sendable {
     /// Binds to `address`.
     package func bind(to address: SocketAddress) throws(Errno) {
         let result = address.withSockAddr { pointer, length in
-            #if canImport(Darwin)
-            Darwin.bind(rawValue, pointer, length)
-            #else
-            Glibc.bind(rawValue, pointer, length)
-            #endif
+            system_bind(rawValue, pointer, length)
         }
         if result != 0 { throw Errno.current }
     }
@@ -247,11 +239,7 @@ package struct Socket: Hashable, Sendable {
         _ = fcntl(rawValue, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(rawValue, F_SETFL, flags) }
         let result = address.withSockAddr { pointer, length in
-            #if canImport(Darwin)
-            Darwin.connect(rawValue, pointer, length)
-            #else
-            Glibc.connect(rawValue, pointer, length)
-            #endif
+            system_connect(rawValue, pointer, length)
         }
         if result == 0 { return }
         let error = Errno.current
@@ -273,11 +261,7 @@ package struct Socket: Hashable, Sendable {
             var entry = pollfd(fd: rawValue, events: events, revents: 0)
             let now = Clock.monotonicNanoseconds()
             let remaining = now >= deadline ? 0 : Int32(clamping: (deadline - now + 999_999) / 1_000_000)
-            #if canImport(Darwin)
-            let result = Darwin.poll(&entry, 1, remaining)
-            #else
-            let result = Glibc.poll(&entry, 1, remaining)
-            #endif
+            let result = system_poll(&entry, 1, remaining)
             if result > 0 { return true }
             if result == 0 { return false }
             let error = Errno.current
@@ -295,12 +279,7 @@ package struct Socket: Hashable, Sendable {
         var done = 0
         guard let base = bytes.baseAddress else { return }
         while done < bytes.count {
-            #if canImport(Darwin)
-            let flags: Int32 = 0
-            #else
-            let flags = Int32(MSG_NOSIGNAL)
-            #endif
-            let n = try retryingOnInterrupt { send(rawValue, base + done, bytes.count - done, flags) }
+            let n = try retryingOnInterrupt { send(rawValue, base + done, bytes.count - done, system_sendNoSignal) }
             done += n
         }
     }
@@ -390,28 +369,32 @@ package struct Socket: Hashable, Sendable {
 
     /// Shuts down the sending side (`SHUT_WR`): the peer reads end of stream.
     package func shutdownWrite() {
-        #if canImport(Darwin)
-        _ = Darwin.shutdown(rawValue, SHUT_WR)
-        #else
-        _ = Glibc.shutdown(rawValue, Int32(SHUT_WR))
-        #endif
+        _ = system_shutdown(rawValue, system_SHUT_WR)
     }
 
     /// Shuts down both directions; a thread blocked in `accept`/`recv` on it wakes up.
     package func shutdownBoth() {
-        #if canImport(Darwin)
-        _ = Darwin.shutdown(rawValue, SHUT_RDWR)
-        #else
-        _ = Glibc.shutdown(rawValue, Int32(SHUT_RDWR))
-        #endif
+        _ = system_shutdown(rawValue, system_SHUT_RDWR)
     }
 
+    /// The socket as a plain descriptor (for `read`/`write`-style calls and ``close()``).
+    package var descriptor: FileDescriptor { FileDescriptor(rawValue: rawValue) }
+
     /// Closes the socket.
-    package func close() {
-        #if canImport(Darwin)
-        _ = Darwin.close(rawValue)
-        #else
-        _ = Glibc.close(rawValue)
-        #endif
+    package func close() { descriptor.close() }
+}
+
+extension Socket.DialError {
+    /// Whether the deadline ran out (rather than a refusal or another error).
+    package var isTimeout: Bool { errno == .timedOut }
+
+    /// One line for the user about failing to connect to `target` (a `host:port`).
+    package func message(connectingTo target: String) -> String {
+        switch (address, errno) {
+        case (nil, .timedOut): return "connecting to \(target) timed out"
+        case (nil, let errno): return "socket: \(errno)"
+        case (let address?, .timedOut): return "connecting to \(target) (\(address)) timed out"
+        case (let address?, let errno): return "cannot connect to \(target) (\(address)): \(errno)"
+        }
     }
 }

@@ -100,7 +100,7 @@ struct NetworkTunnel {
             connection.receive(minimumIncompleteLength: 1, maximumLength: 64 * 1024) {
                 data, _, isComplete, error in
                 if let data, !data.isEmpty {
-                    let written = data.withUnsafeBytes { writeAll(1, $0) }
+                    let written = data.withUnsafeBytes { (try? FileDescriptor.standardOutput.writeAll($0)) != nil }
                     if !written {
                         finished.signal()  // the client went away
                         return
@@ -198,22 +198,6 @@ struct NetworkTunnel {
             throw .setup("cannot load CA file \(path) (CLAUDE_OBSERVABILITY_CA_FILE): no PEM certificate in it")
         }
         return certificates
-    }
-
-    private func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) -> Bool {
-        guard let base = bytes.baseAddress else { return true }
-        var done = 0
-        while done < bytes.count {
-            let n = write(fd, base + done, bytes.count - done)
-            if n > 0 {
-                done += n
-            } else if n < 0, errno == EINTR {
-                continue
-            } else {
-                return false
-            }
-        }
-        return true
     }
 
     /// Whether the client closed the stream entirely (`POLLHUP`) rather than only its sending

@@ -18,12 +18,8 @@ enum TCPDial {
         do {
             return try Socket.dial(addresses, deadline: deadline)
         } catch {
-            switch (error.address, error.errno) {
-            case (nil, .timedOut): throw .timeout("connecting to \(host):\(port) timed out")
-            case (nil, let errno): throw .connect("socket: \(errno)")
-            case (let address?, .timedOut): throw .timeout("connecting to \(host):\(port) (\(address)) timed out")
-            case (let address?, let errno): throw .connect("cannot connect to \(host):\(port) (\(address)): \(errno)")
-            }
+            let message = error.message(connectingTo: "\(host):\(port)")
+            throw error.isTimeout ? .timeout(message) : .connect(message)
         }
     }
 }

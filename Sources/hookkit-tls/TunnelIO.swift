@@ -9,12 +9,12 @@ import HookKitSystem
 enum TunnelIO {
     /// Writes `text` and a newline to stderr.
     static func printError(_ text: String) {
-        writeAll(2, Array((text + "\n").utf8))
+        writeAll(.standardError, Array((text + "\n").utf8))
     }
 
     /// Writes `text` and a newline to stdout (for `--help` and `--version`).
     static func printOutput(_ text: String) {
-        writeAll(1, Array((text + "\n").utf8))
+        writeAll(.standardOutput, Array((text + "\n").utf8))
     }
 
     /// Signals "connected": stderr now goes to `/dev/null`, closing the parent's pipe.
@@ -28,20 +28,12 @@ enum TunnelIO {
         close(null)
     }
 
-    private static func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { raw in
-            guard let base = raw.baseAddress else { return }
-            var done = 0
-            while done < raw.count {
-                let n = write(fd, base + done, raw.count - done)
-                if n > 0 {
-                    done += n
-                } else if n < 0, errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
+    /// Writes all of `bytes` to `fd`; a failure leaves nobody to tell, so it is not reported.
+    private static func writeAll(_ fd: FileDescriptor, _ bytes: [UInt8]) {
+        do {
+            try fd.writeAll(bytes)
+        } catch {
+            return  // stderr or stdout is gone: there is nowhere to report it
         }
     }
 }

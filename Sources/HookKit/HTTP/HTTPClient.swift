@@ -201,12 +201,8 @@ package final class HTTPClient: Sendable {
         do {
             return try Socket.dial(addresses, deadline: connectDeadline)
         } catch {
-            switch (error.address, error.errno) {
-            case (nil, .timedOut): throw HTTPClientError(.timeout, "connecting to \(endpoint) timed out")
-            case (nil, let errno): throw HTTPClientError(.connect, "socket: \(errno)")
-            case (let address?, .timedOut): throw HTTPClientError(.timeout, "connecting to \(address) timed out")
-            case (let address?, let errno): throw HTTPClientError(.connect, "connecting to \(address): \(errno)")
-            }
+            throw HTTPClientError(
+                error.isTimeout ? .timeout : .connect, error.message(connectingTo: "\(endpoint.host):\(endpoint.port)"))
         }
     }
 
