@@ -184,3 +184,11 @@ package struct FlushFailure: Error, Sendable, CustomStringConvertible {
     /// The message.
     package var description: String { message }
 }
+
+extension TLSTunnel {
+    /// The tunnel that `configuration` asks for: its helper (`CLAUDE_OBSERVABILITY_TLS_HELPER`)
+    /// and CA file (`CLAUDE_OBSERVABILITY_CA_FILE`).
+    package init(_ configuration: Configuration) {
+        self.init(helperPath: Self.helperPath(configured: configuration.tlsHelper), caFile: configuration.caFile)
+    }
+}
