@@ -114,6 +114,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/hookkit-install.XXXXXX") || fail "cannot make 
 committed=""
 placed=()
 had_hooks=""; [ -d "$hooks" ] && had_hooks=1
+had_claude=""; [ -d "$base/.claude" ] && had_claude=1
 cleanup() {
     local file
     for file in ${placed[@]+"${placed[@]}"}; do
@@ -123,7 +124,10 @@ cleanup() {
         fi
         rm -f "$file.previous.$$"
     done
-    if [ -z "$committed" ] && [ -z "$had_hooks" ]; then rmdir "$hooks" 2>/dev/null || true; fi
+    if [ -z "$committed" ]; then
+        [ -n "$had_hooks" ] || rmdir "$hooks" 2>/dev/null || true
+        [ -n "$had_claude" ] || rmdir "$base/.claude" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -159,7 +163,7 @@ sha256_of() {
 # against its line (a missing line or another checksum refuses the install), unpacks it and
 # makes sure its send-event runs here. Sets binary and tls.
 download() {
-    local os arch archive base expected actual size unpacked hint version
+    local os arch archive from expected actual size unpacked hint version
     case "$(uname -s)" in
         Linux) os=linux ;;
         Darwin) os=macos ;;
@@ -180,22 +184,22 @@ download() {
     fi
     command -v tar >/dev/null 2>&1 || fail "tar is not installed; nothing installed"
     archive="hookkit-$os-$arch.tar.gz"
-    base=${download_url%/}
-    say "==> downloading $archive from $base"
-    fetch "$base/SHA256SUMS" "$work/SHA256SUMS"
+    from=${download_url%/}
+    say "==> downloading $archive from $from"
+    fetch "$from/SHA256SUMS" "$work/SHA256SUMS"
     expected=$(awk -v name="$archive" '($2 == name || $2 == "*" name) { print tolower($1); exit }' "$work/SHA256SUMS" 2>/dev/null || true)
     case "$expected" in
-        "") fail "$base/SHA256SUMS has no line for $archive: refusing to install (does that release include $os-$arch?)" ;;
-        *[!0-9a-f]*) fail "$base/SHA256SUMS has a malformed line for $archive: refusing to install" ;;
+        "") fail "$from/SHA256SUMS has no line for $archive: refusing to install (does that release include $os-$arch?)" ;;
+        *[!0-9a-f]*) fail "$from/SHA256SUMS has a malformed line for $archive: refusing to install" ;;
     esac
-    [ ${#expected} -eq 64 ] || fail "$base/SHA256SUMS has a malformed line for $archive: refusing to install"
-    fetch "$base/$archive" "$work/$archive"
+    [ ${#expected} -eq 64 ] || fail "$from/SHA256SUMS has a malformed line for $archive: refusing to install"
+    fetch "$from/$archive" "$work/$archive"
     actual=$(sha256_of "$work/$archive")
     if [ "$actual" != "$expected" ]; then
         size=$(wc -c <"$work/$archive" | tr -d ' ')
         hint=""
         if head -c 512 "$work/$archive" | grep -qi '<html\|<!doctype'; then hint=", an HTML page, not an archive"; fi
-        fail "checksum mismatch for $archive from $base (expected $expected, got $actual: $size bytes$hint): refusing to install; nothing installed"
+        fail "checksum mismatch for $archive from $from (expected $expected, got $actual: $size bytes$hint): refusing to install; nothing installed"
     fi
     unpacked="$work/unpacked"
     mkdir "$unpacked"

@@ -28,8 +28,10 @@ package enum HubURLValidation {
     /// `url` without trailing slashes (`http://hub:4000/` and `http://hub:4000` are one hub, and
     /// the spool folder is named after the text).
     package static func normalized(_ url: String) -> String {
+        // Never into the scheme's own slashes: at least "http://x" stays.
+        let keep = url.lowercased().hasPrefix("https://") ? 9 : 8
         var text = url
-        while text.hasSuffix("/"), !text.hasSuffix("//") { text.removeLast() }
+        while text.hasSuffix("/"), text.count > keep { text.removeLast() }
         return text
     }
 }
