@@ -21,6 +21,18 @@ package struct Downloads: Sendable {
     package let publicURL: String?
     /// Largest file served.
     package let maxFileBytes: Int
+    /// The bytes of the files last read, by resolved path, with what identifies that version
+    /// of the file: every response for one version shares one buffer (arrays are copy on write),
+    /// so many clients downloading the archive at once cost one copy of it, not one each.
+    private let cache = Locked<[String: CachedFile]>([:])
+
+    private struct CachedFile {
+        var device: UInt64
+        var inode: UInt64
+        var size: Int64
+        var modified: Int64
+        var bytes: [UInt8]
+    }
 
     /// The two lines of `install.sh` a hub sets.
     package static let downloadURLVariable = "HOOKKIT_DEFAULT_DOWNLOAD_URL"
@@ -109,7 +121,25 @@ package struct Downloads: Sendable {
         defer { fd.close() }
         let info = try fd.status()
         guard info.st_mode & S_IFMT == S_IFREG, Int(info.st_size) <= maxFileBytes else { return nil }
-        return try fd.readAll(limit: maxFileBytes)
+        let stamp = CachedFile(
+            device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+            modified: info.modificationNanoseconds, bytes: [])
+        let cached = cache.withLock { files -> [UInt8]? in
+            guard let file = files[path], file.device == stamp.device, file.inode == stamp.inode,
+                file.size == stamp.size, file.modified == stamp.modified
+            else { return nil }
+            return file.bytes
+        }
+        if let cached { return cached }
+        let bytes = try fd.readAll(limit: maxFileBytes)
+        guard bytes.count == Int(info.st_size) else { return bytes }  // changing as we read: not kept
+        var entry = stamp
+        entry.bytes = bytes
+        cache.withLock { files in
+            if files.count >= 64 { files.removeAll() }
+            files[path] = entry
+        }
+        return bytes
     }
 
     /// `script` with the two default lines set for `hub`, or why it cannot be.

@@ -277,6 +277,20 @@ import Testing
         #expect(throws: DownloadsError.self) { try Downloads(directory: directory + "/nothing") }
     }
 
+    @Test func aFileReplacedInPlaceIsServedAnew() throws {
+        defer { removeTemporaryDirectory(directory) }
+        let downloads = try Downloads(directory: directory)
+        let path = directory + "/SHA256SUMS"
+        #expect(get(downloads, "/downloads/SHA256SUMS")?.bodyText == "sums\n")
+        // Same size, same inode, new bytes (the cache must see the new modification time).
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data("SUMS\n".utf8))
+        try handle.close()
+        #expect(get(downloads, "/downloads/SHA256SUMS")?.bodyText == "SUMS\n")
+        try Data("other size\n".utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        #expect(get(downloads, "/downloads/SHA256SUMS")?.bodyText == "other size\n")
+    }
+
     @Test func aScriptWithoutTheDefaultLinesIsNotServed() throws {
         defer { removeTemporaryDirectory(directory) }
         try Data("#!/bin/sh\necho other\n".utf8).write(to: URL(fileURLWithPath: directory + "/install.sh"))

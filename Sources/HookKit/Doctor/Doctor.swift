@@ -361,6 +361,9 @@ enum HelperCheck {
         guard pipe(&fds) == 0 else { return (-1, "cannot make a pipe: \(Errno.current)") }
         let reader = fds[0]
         let writer = fds[1]
+        // Only the child's copies (dup2 onto 1 and 2) cross the exec.
+        _ = fcntl(reader, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(writer, F_SETFD, FD_CLOEXEC)
         let spawned = ProcessSpawn.spawn(arguments, stdio: [.devNull, .descriptor(writer), .descriptor(writer)], newSession: false)
         close(writer)
         defer { close(reader) }
