@@ -41,6 +41,10 @@ has_control() { case $1 in *[[:cntrl:]]*) return 0 ;; esac; return 1; }
 # One line of $1 for a message: its last non-empty line, control characters dropped.
 last_line() { [ -f "$1" ] && sed -e '/^[[:space:]]*$/d' "$1" | sed -n '$p' | tr -d '\000-\037' || true; }
 
+# Everything below runs from main, called on the script's last line: piped into bash, the whole
+# script is read before any of it runs, so a download cut short runs nothing, and curl is never
+# left writing into a shell that has already exited.
+main() {
 user=""
 uninstall=""
 project=""
@@ -293,3 +297,6 @@ Next steps:
 To remove it: install.sh --uninstall ${project:+"$project"}${user:+--user}
 EOF
 fi
+}
+
+main "$@"
