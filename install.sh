@@ -121,6 +121,7 @@ had_hooks=""; [ -d "$hooks" ] && had_hooks=1
 had_claude=""; [ -d "$base/.claude" ] && had_claude=1
 cleanup() {
     local file
+    rm -rf "$work"
     for file in ${placed[@]+"${placed[@]}"}; do
         rm -f "$file.tmp.$$"
         if [ -z "$committed" ]; then
@@ -132,7 +133,6 @@ cleanup() {
         [ -n "$had_hooks" ] || rmdir "$hooks" 2>/dev/null || true
         [ -n "$had_claude" ] || rmdir "$base/.claude" 2>/dev/null || true
     fi
-    rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT

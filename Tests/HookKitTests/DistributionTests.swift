@@ -16,11 +16,17 @@ import Testing
     init() throws {
         directory = try makeTemporaryDirectory("distribution")
         home = directory + "/home"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+        temporary = directory + "/tmp"
+        for folder in [home, temporary] {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
     }
 
-    /// The environment of a user's shell: HOME, PATH, nothing else.
-    var shell: [String: String] { ["HOME": home, "PATH": Self.plainPath, "LANG": "C"] }
+    /// TMPDIR of the shell: install.sh's work folder must be gone after every run.
+    let temporary: String
+
+    /// The environment of a user's shell: HOME, PATH, TMPDIR, nothing else.
+    var shell: [String: String] { ["HOME": home, "PATH": Self.plainPath, "LANG": "C", "TMPDIR": temporary] }
 
     func makeFolder(_ name: String) throws -> String {
         let path = directory + "/" + name
@@ -96,6 +102,7 @@ import Testing
         try #require(result.status == 0, "\(result.stderrText)")
         #expect(result.stderrText.isEmpty, "\(result.stderrText)")
         #expect(result.stdoutText.contains("verified \(ReleaseFixture.archiveName)"))
+        #expect(listing(temporary).isEmpty)
         let settings = project + "/.claude/settings.json"
         // The hub URL is the one the script was served from, in the settings' env.
         let parsed = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: settings))))
@@ -147,6 +154,7 @@ import Testing
         #expect(result.stderrText.contains(broken.expected), "\(result.stderrText)")
         #expect(listing(project).isEmpty)
         #expect(listing(home).isEmpty)
+        #expect(listing(temporary).isEmpty)
     }
 
     enum BrokenDownload: String, CaseIterable, CustomTestStringConvertible {
