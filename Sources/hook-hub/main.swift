@@ -20,6 +20,12 @@ let usage = """
       --request-timeout SEC   time to receive one request (default 10)
       --idle-timeout SEC      keep-alive idle time (default 60)
       --max-connections N     concurrent connections (default 1024)
+      --downloads DIR         also serve GET /install.sh (DIR's install.sh, its defaults set to
+                              this hub) and GET /downloads/NAME (files directly in DIR: the
+                              archives and SHA256SUMS that scripts/release.sh makes), so that
+                              curl -fsSL http://HUB:PORT/install.sh | bash installs HookKit
+      --public-url URL        with --downloads: the URL clients reach this hub at (default:
+                              http:// and the request's Host header)
       --help                  this text
       --version               the version
     """
@@ -50,6 +56,8 @@ struct Options {
     var requestTimeout = 10_000
     var idleTimeout = 60_000
     var maxConnections = 1024
+    var downloads: String?
+    var publicURL: String?
 }
 
 func parseOptions(_ all: [String]) -> Options {
@@ -89,6 +97,8 @@ func parseOptions(_ all: [String]) -> Options {
         case "--max-connections":
             guard let parsed = Int(value(option)), parsed > 0 else { fail("--max-connections expects a count") }
             options.maxConnections = parsed
+        case "--downloads": options.downloads = value(option)
+        case "--public-url": options.publicURL = value(option)
         default:
             fail("unknown argument \(argument) (see --help)")
         }
@@ -134,18 +144,22 @@ if !options.secrets.isEmpty {
     }
 }
 let hub = Hub(store: store, configuration: HubConfiguration(secrets: options.secrets))
+let downloads = makeDownloads(options)
 let server: HTTPServer
 do {
     server = try HTTPServer(
         configuration: HTTPServerConfiguration(
             address: address, limits: options.limits, requestTimeoutMilliseconds: options.requestTimeout,
             idleTimeoutMilliseconds: options.idleTimeout, maxConnections: options.maxConnections),
-        handler: { request in hub.handle(request) })
+        handler: { request in downloads?.handle(request) ?? hub.handle(request) })
 } catch {
     fail("cannot listen on \(address): \(error)")
 }
 if !server.address.isLoopback, options.secrets.isEmpty {
     say("hook-hub: warning: listening beyond loopback without --secret: anyone who can reach it can write", to: 2)
+}
+if let downloads {
+    say("hook-hub: serving /install.sh and /downloads/ from \(downloads.directory)", to: 2)
 }
 let secretCount = options.secrets.count
 let signing =

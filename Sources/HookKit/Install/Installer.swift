@@ -83,7 +83,7 @@ package enum Installer {
 
     /// Reads, transforms (nil: no change) and writes back the settings, making the backup first
     /// when `backup` says so and there is none yet.
-    private static func update(
+    static func update(
         projectDirectory: String, backup makeBackup: Bool,
         _ transform: (JSONValue, inout Report) throws(InstallerError) -> JSONValue?
     ) throws(InstallerError) -> Report {
