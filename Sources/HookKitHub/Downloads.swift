@@ -50,8 +50,8 @@ package struct Downloads: Sendable {
             throw .notAFolder(directory)
         }
         if let publicURL {
-            if let problem = HubURLValidation.problem(publicURL) { throw .unusablePublicURL(publicURL, problem) }
-            self.publicURL = HubURLValidation.normalized(publicURL)
+            if let problem = Configuration.hubProblem(publicURL) { throw .unusablePublicURL(publicURL, problem) }
+            self.publicURL = Configuration.normalizedHub(publicURL)
         } else {
             self.publicURL = nil
         }

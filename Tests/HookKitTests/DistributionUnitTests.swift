@@ -46,14 +46,14 @@ import Testing
 
     @Test func hubURLValidation() {
         for good in ["http://127.0.0.1:4000", "https://hub.example.com", "http://[::1]:4000/base", "HTTP://Hub"] {
-            #expect(HubURLValidation.problem(good) == nil, "\(good)")
+            #expect(Configuration.hubProblem(good) == nil, "\(good)")
         }
         for bad in ["", "hub:4000", "ftp://hub", "http://", "http://a b", "http://hub\n", "http://hub\r\nX: y",
             "http://h'ub", "http://hub:0", "http://hub:99999", "http://u@hub"]
         {
-            #expect(HubURLValidation.problem(bad) != nil, "\(bad)")
+            #expect(Configuration.hubProblem(bad) != nil, "\(bad)")
         }
-        #expect(HubURLValidation.normalized("http://hub:4000//") == "http://hub:4000")
+        #expect(Configuration.normalizedHub("http://hub:4000//") == "http://hub:4000")
     }
 }
 

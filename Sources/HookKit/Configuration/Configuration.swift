@@ -73,7 +73,9 @@ public struct Configuration: Sendable {
             return number
         }
         hub = value("CLAUDE_OBSERVABILITY_HUB") ?? Self.defaultHub
-        if let problem = Self.hubProblem(hub) { problems.append("CLAUDE_OBSERVABILITY_HUB: \(problem)") }
+        if let problem = Self.hubProblem(hub) {
+            problems.append("CLAUDE_OBSERVABILITY_HUB='\(Self.shown(hub))' is not usable: \(problem)")
+        }
         secret = value("CLAUDE_OBSERVABILITY_SECRET")
         if let secret, case .failure(let error) = Result(catching: { () throws(StandardWebhooks.SecretError) in
             try StandardWebhooks.Key(secret: secret)
@@ -110,19 +112,35 @@ public struct Configuration: Sendable {
     /// The hub as an endpoint; `nil` when ``hub`` is not a usable URL (see ``problems``).
     package var hubEndpoint: HTTPEndpoint? { Self.hubProblem(hub) == nil ? HTTPEndpoint(url: hub) : nil }
 
-    /// Why `url` cannot be a hub, or nil when it can: an `http://` or `https://` URL with a host,
-    /// an optional port and path, and no white space or control characters.
+    /// Why `url` cannot be a hub (one clause, for "... is not usable: <clause>"), or nil when it can: an `http://` or `https://` URL with a host,
+    /// an optional port and path, and nothing that could break out of a quoted shell word or a
+    /// header line (white space, control characters, quotes, backslashes), since installers write
+    /// it into settings and scripts.
     package static func hubProblem(_ url: String) -> String? {
-        let expected = "expected http://host[:port][/path] or https://..."
-        if url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-            return "'\(shown(url))' contains spaces or control characters (\(expected))"
+        let expected = "expected http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]"
+        if url.isEmpty { return "it is empty" }
+        for byte in url.utf8 {
+            switch byte {
+            case 0..<0x20, 0x7F: return "it contains a control character"
+            case 0x20: return "it contains a space"
+            case 0x22, 0x27, 0x5C, 0x60: return "it contains a quote or a backslash"
+            default: continue
+            }
         }
-        guard HTTPEndpoint(url: url) != nil else { return "'\(shown(url))' is not a hub URL (\(expected))" }
-        return nil
+        return HTTPEndpoint(url: url) == nil ? expected : nil
+    }
+
+    /// `url` without trailing slashes: `http://hub:4000/` and `http://hub:4000` are one hub (and
+    /// the spool folder is named after the text).
+    package static func normalizedHub(_ url: String) -> String {
+        let keep = url.lowercased().hasPrefix("https://") ? 9 : 8  // never into the scheme's slashes
+        var text = url
+        while text.hasSuffix("/"), text.count > keep { text.removeLast() }
+        return text
     }
 
     /// `text` made safe for one line of output: control characters escaped, at most 200 bytes.
-    static func shown(_ text: String) -> String {
+    package static func shown(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars.prefix(200) {
             if scalar.value < 0x20 || scalar.value == 0x7F {

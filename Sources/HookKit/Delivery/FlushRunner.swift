@@ -8,7 +8,8 @@ package enum FlushRunner {
     package static func makeFlusher(_ configuration: Configuration) throws(FlushFailure) -> Flusher {
         let spool = Spool(directory: configuration.spoolDirectory)
         guard let endpoint = configuration.hubEndpoint else {
-            throw FlushFailure(message: Configuration.hubProblem(configuration.hub) ?? "unusable hub URL")
+            let reason = Configuration.hubProblem(configuration.hub) ?? "unusable"
+            throw FlushFailure(message: "hub URL '\(Configuration.shown(configuration.hub))' is not usable: \(reason)")
         }
         var signer: StandardWebhooks.Signer?
         if let secret = configuration.secret {

@@ -32,7 +32,7 @@ package enum Doctor {
         package init(
             projectDirectory: String, home: String?,
             environment: @escaping @Sendable (String) -> String? = { name in getenv(name).map { String(cString: $0) } },
-            executablePath: String? = FlusherLauncher.currentExecutable(), timeoutMilliseconds: Int = 2_000
+            executablePath: String? = Platform.currentExecutable(), timeoutMilliseconds: Int = 2_000
         ) {
             self.projectDirectory = projectDirectory
             self.home = home
@@ -61,7 +61,7 @@ package enum Doctor {
         let hubSource = layers.value(SettingsEnv.hubVariable).map { "env of \($0.1)" }
             ?? (inputs.environment(SettingsEnv.hubVariable)?.isEmpty == false ? "environment" : "default")
         let endpoint: HTTPEndpoint?
-        if let problem = HubURLValidation.problem(hub) {
+        if let problem = Configuration.hubProblem(hub) {
             endpoint = nil
             checks.append(
                 .fail(
@@ -75,7 +75,7 @@ package enum Doctor {
         if let endpoint {
             var tlsHelper: String?
             if endpoint.isTLS {
-                tlsHelper = TLSTunnel.defaultHelperPath(lookup: lookup)
+                tlsHelper = TLSTunnel.helperPath(configured: configuration.tlsHelper)
                 checks.append(tlsCheck(helper: tlsHelper, timeoutMilliseconds: inputs.timeoutMilliseconds))
             }
             let client = HTTPClient(
@@ -83,8 +83,7 @@ package enum Doctor {
                 configuration: HTTPClientConfiguration(
                     connectTimeoutMilliseconds: inputs.timeoutMilliseconds,
                     requestTimeoutMilliseconds: inputs.timeoutMilliseconds, maxIdleConnections: 1),
-                connector: endpoint.isTLS
-                    ? TLSTunnel(helperPath: tlsHelper, caFile: lookup("CLAUDE_OBSERVABILITY_CA_FILE")) : nil)
+                connector: endpoint.isTLS ? TLSTunnel(configuration) : nil)
             let reachable = reachabilityCheck(client, hub: hub, timeoutMilliseconds: inputs.timeoutMilliseconds)
             checks.append(reachable)
             if reachable.passed {

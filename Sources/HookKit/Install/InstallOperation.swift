@@ -61,8 +61,8 @@ package enum InstallOperation {
         let target = request.target
         try checkBase(target, home: request.home)
         let hub = try request.hub.map { url throws(InstallOperationError) in
-            if let problem = HubURLValidation.problem(url) { throw .unusableHub(url, problem) }
-            return HubURLValidation.normalized(url)
+            if let problem = Configuration.hubProblem(url) { throw .unusableHub(url, problem) }
+            return Configuration.normalizedHub(url)
         }
         if let secret = request.secret, (try? StandardWebhooks.Key(secret: secret)) == nil {
             throw .unusableSecret
