@@ -34,8 +34,10 @@ let raw = open(directory + "/raw.jsonl", O_WRONLY | O_APPEND | O_CREAT, 0o600)
 let baseline = percentiles(measure { line.withUnsafeBytes { _ = write(raw, $0.baseAddress, $0.count) } })
 close(raw)
 
+// Background delivery off: this measures stamping and spooling, and sends nothing anywhere.
 let emitter = try EventEmitter(
-    configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]))
+    configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]),
+    deliversInBackground: false)
 let ours = percentiles(measure { _ = try? emitter.send(payload) })
 
 func format(_ value: Double) -> String { String((value * 100).rounded() / 100) }

@@ -79,7 +79,9 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let spool = Spool(directory: configuration.spoolDirectory)
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
-    if outcome.eventID != nil { FlusherLauncher.ensureRunning(spool) }
+    if outcome.eventID != nil, let executable = FlusherLauncher.currentExecutable() {
+        FlusherLauncher.ensureRunning(spool, executable: executable)
+    }
     exit(0)
 }
 

@@ -1,40 +1,61 @@
 import HookKitSystem
 
-/// Everything HookKit reads from the environment, resolved once.
+/// Everything HookKit reads from the environment, resolved once: where events go, how they are
+/// signed, where they wait.
 ///
-/// Built from a plain dictionary so that tests and embedding programs can pass their own; the
-/// command-line tools use ``fromProcessEnvironment()``. The README's configuration table lists the
-/// same variables.
-package struct Configuration: Sendable {
+/// ``init()`` reads this process's environment (the `CLAUDE_OBSERVABILITY_*` variables that the
+/// README's configuration table lists; unset and empty ones take the defaults);
+/// ``init(environment:)`` reads a dictionary instead. Change the properties afterwards to set
+/// things in code:
+///
+/// ```swift
+/// var configuration = Configuration()
+/// configuration.hub = "http://127.0.0.1:4000"
+/// configuration.spoolDirectory = "/tmp/my-tool-spool"
+/// let emitter = try EventEmitter(configuration: configuration)
+/// ```
+public struct Configuration: Sendable {
     /// Where events are delivered (`CLAUDE_OBSERVABILITY_HUB`, default `http://localhost:4000`).
-    package var hub: String
+    ///
+    /// The default ``spoolDirectory`` is named after the hub when the configuration is read;
+    /// when you change the hub in code, set the spool folder too, so that each hub keeps its own
+    /// queue.
+    public var hub: String
     /// The Standard Webhooks signing secret (`CLAUDE_OBSERVABILITY_SECRET`), if any.
-    package var secret: String?
+    public var secret: String?
     /// The spool directory (`CLAUDE_OBSERVABILITY_SPOOL`, default: one folder per hub under the
     /// user's state directory).
-    package var spoolDirectory: String
+    public var spoolDirectory: String
     /// The largest payload kept whole, in bytes (`CLAUDE_OBSERVABILITY_MAX_PAYLOAD`, default 256 KiB).
-    package var maxPayloadBytes: Int
+    public var maxPayloadBytes: Int
     /// The project / app name from `CLAUDE_OBSERVABILITY_SOURCE_APP`.
-    package var sourceApp: String?
+    public var sourceApp: String?
     /// Claude Code's project root (`CLAUDE_PROJECT_DIR`).
     package var projectDirectory: String?
     /// The agent's version (`CLAUDE_AGENT_VERSION`), sent as `agent_version`.
-    package var agentVersion: String?
+    public var agentVersion: String?
     /// Claude Code's session id from the environment (`CLAUDE_CODE_SESSION_ID`), used when the
     /// input has none.
     package var sessionID: String?
     /// The W3C trace context Claude Code passes when its tracing is on (`TRACEPARENT`).
     package var traceParent: String?
+    /// Batching, bounds, backoff and linger of delivery.
+    package var delivery: DeliverySettings
 
     /// The default hub.
-    package static let defaultHub = "http://localhost:4000"
+    public static let defaultHub = "http://localhost:4000"
     /// The default payload limit: 256 KiB.
-    package static let defaultMaxPayloadBytes = 256 * 1024
+    public static let defaultMaxPayloadBytes = 256 * 1024
 
-    /// Resolves the configuration from `environment`.
-    package init(environment: [String: String]) {
+    /// Reads the configuration from `environment` (for tests, and programs that build their own).
+    public init(environment: [String: String]) {
         self.init { environment[$0] }
+    }
+
+    /// Reads the configuration of this process, with `getenv` (a dictionary of the whole
+    /// environment would cost the hook more than everything else it does).
+    public init() {
+        self.init { name in getenv(name).map { String(cString: $0) } }
     }
 
     /// Resolves the configuration from a variable lookup (`getenv` for this process).
@@ -56,6 +77,7 @@ package struct Configuration: Sendable {
         spoolDirectory =
             value("CLAUDE_OBSERVABILITY_SPOOL")
             ?? Self.stateDirectory(lookup: value) + "/" + Self.folderName(forHub: hub)
+        delivery = DeliverySettings(lookup: value)
     }
 
     /// The configuration of this process, read with `getenv` (a dictionary of the whole

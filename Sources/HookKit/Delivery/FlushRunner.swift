@@ -27,39 +27,37 @@ package enum FlushRunner {
 
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
-    /// without touching the network, then leaves.
+    /// without touching the network, then leaves. The loop is ``DeliveryLoop``, which an
+    /// ``EventEmitter``'s delivery thread runs too.
     package static func runBackground(configuration: Configuration, settings: DeliverySettings) {
         let spool = Spool(directory: configuration.spoolDirectory)
-        guard case .success(let fresh) = makeFlusher(configuration, settings: settings) else { return }
-        while let lock = try? FlusherLock.acquire(spool) {
+        let fresh: Flusher
+        switch makeFlusher(configuration, settings: settings) {
+        case .success(let made): fresh = made
+        case .failure(let failure):
+            SpoolState.record(failure.message, in: spool)
+            return
+        }
+        while true {
+            let lock: FlusherLock
+            do {
+                guard let taken = try FlusherLock.acquire(spool) else { return }  // another flusher runs
+                lock = taken
+            } catch {
+                SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                return
+            }
             var flusher = fresh
             flusher.reload()
-            var idleSince: UInt64?
-            loop: while true {
-                let step: Flusher.Step
-                do {
-                    step = try flusher.step()
-                } catch {
-                    break loop  // the spool cannot be read or written: nothing sensible to retry
-                }
-                switch step {
-                case .progressed:
-                    idleSince = nil
-                case .backingOff(let until):
-                    idleSince = nil
-                    Clock.sleep(milliseconds: Int(min(max(until - Clock.unixMilliseconds(), 1), 60_000)))
-                case .idle:
-                    let now = Clock.monotonicNanoseconds()
-                    if idleSince == nil {
-                        idleSince = now
-                        var state = flusher.state
-                        if (try? QueueCompaction.compact(spool, state: &state)) == true { flusher.reload() }
-                    }
-                    if now - (idleSince ?? now) >= UInt64(settings.lingerMilliseconds) * 1_000_000 { break loop }
-                    Clock.sleep(milliseconds: 2)
-                }
+            let end = DeliveryLoop.run(
+                &flusher, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: true
+            ) { milliseconds in
+                Clock.sleep(milliseconds: milliseconds)
+                return true
             }
             lock.release()
+            // The spool cannot be read or written (recorded): retrying at once would only spin.
+            if case .failed = end { return }
             // A hook that appended just before the release saw the lock held and started no
             // flusher: look once more, and carry on if anything is waiting.
             if !hasPendingEvents(spool) { return }
@@ -69,8 +67,11 @@ package enum FlushRunner {
     /// `send-event flush`: asks a background flusher to step aside, then delivers everything now,
     /// ignoring the backoff once. Reports progress as (handled, total). Succeeds when the queue is
     /// empty afterwards; otherwise says why.
+    /// `holder` is who takes the flusher lock: `.embedded` for ``EventEmitter/flush()``. Events
+    /// appended during the drain are delivered too.
     package static func drain(
-        configuration: Configuration, settings: DeliverySettings, progress: (Int, Int) -> Void = { _, _ in }
+        configuration: Configuration, settings: DeliverySettings, holder: FlusherLock.Holder = .flusherProcess,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) -> Result<Int, FlushFailure> {
         let spool = Spool(directory: configuration.spoolDirectory)
         var flusher: Flusher
@@ -78,7 +79,7 @@ package enum FlushRunner {
         case .success(let made): flusher = made
         case .failure(let failure): return .failure(failure)
         }
-        guard let lock = takeOverLock(spool) else {
+        guard let lock = takeOverLock(spool, as: holder) else {
             return .failure(FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop"))
         }
         defer { lock.release() }
@@ -86,6 +87,7 @@ package enum FlushRunner {
         let total = SpoolStatus(spool: spool, hub: configuration.hub).queued
         var delivered = 0
         var first = true
+        var idleBefore = false
         while true {
             let step: Flusher.Step
             do {
@@ -97,12 +99,19 @@ package enum FlushRunner {
             switch step {
             case .progressed(let count):
                 delivered += count
+                idleBefore = false
                 progress(delivered, total)
             case .idle:
                 var state = flusher.state
                 _ = try? QueueCompaction.compact(spool, state: &state)
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 if left == 0 { return .success(delivered) }
+                // Appended since the step looked: deliver those too, unless nothing moved since
+                // the last time the queue looked empty (a record still being written).
+                if !idleBefore {
+                    idleBefore = true
+                    continue
+                }
                 return .failure(FlushFailure(message: "\(left) events still queued (a write may be in progress)"))
             case .backingOff(let until):
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
@@ -141,15 +150,10 @@ package enum FlushRunner {
         }
     }
 
-    /// Takes the flusher lock, asking a running background flusher to stop first (it is safe to
-    /// stop at any moment) and waiting up to five seconds for it.
-    static func takeOverLock(_ spool: Spool) -> FlusherLock? {
-        for attempt in 0..<500 {
-            if let lock = try? FlusherLock.acquire(spool) { return lock }
-            if attempt == 0, let holder = FlusherLock.holder(spool), holder != getpid() { kill(holder, SIGTERM) }
-            Clock.sleep(milliseconds: 10)
-        }
-        return nil
+    /// Takes the flusher lock, asking its holder to step aside first and waiting up to five
+    /// seconds for it (see ``FlusherLock/takeOver(_:as:timeoutMilliseconds:)``).
+    static func takeOverLock(_ spool: Spool, as holder: FlusherLock.Holder = .flusherProcess) -> FlusherLock? {
+        FlusherLock.takeOver(spool, as: holder)
     }
 
     /// Whether the queue holds bytes past the saved offset.

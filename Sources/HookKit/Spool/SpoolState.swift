@@ -64,6 +64,19 @@ package struct SpoolState: Sendable, Equatable {
         return state
     }
 
+    /// Records `error` as the spool's last error, for `status`, when the work that failed has no
+    /// flusher state of its own to save it with. If even that cannot be written, the spool's disk
+    /// is the problem, and `status` reports what it cannot read.
+    package static func record(_ error: String, in spool: Spool) {
+        var state = load(spool)
+        state.lastError = error
+        do {
+            try state.save(spool)
+        } catch {
+            return  // nowhere left to record it
+        }
+    }
+
     /// Replaces the state file atomically.
     package func save(_ spool: Spool) throws(Errno) {
         func number(_ value: some BinaryInteger) -> JSONValue { .number(String(value)) }
