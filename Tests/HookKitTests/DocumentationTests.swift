@@ -19,7 +19,8 @@ import Testing
     @Test func theCheckFindsAMissingDocCommentAndATakenName() throws {
         let directory = try makeTemporaryDirectory("check-docs")
         defer { removeTemporaryDirectory(directory) }
-        try FileManager.default.createDirectory(atPath: directory + "/Sources/Fixture", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: directory + "/Sources/Fixture", withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: directory + "/modules", withIntermediateDirectories: true)
         let source = """
             /// Documented.

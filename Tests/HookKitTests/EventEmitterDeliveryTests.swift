@@ -26,7 +26,9 @@ import Testing
 
     func stored(_ hub: HubProcess) throws -> [JSONValue] { try hub.storeLines.map { try JSONValue.parse($0) } }
 
-    func storedIDs(_ hub: HubProcess) throws -> [String] { try stored(hub).compactMap { $0["event_uuid"]?.stringValue } }
+    func storedIDs(_ hub: HubProcess) throws -> [String] {
+        try stored(hub).compactMap { $0["event_uuid"]?.stringValue }
+    }
 
     /// Ends a `send-event` flusher process left on the spool (never this process).
     func stopFlusherProcess() {
@@ -147,7 +149,9 @@ import Testing
             DispatchQueue.global().async(group: group) {
                 for index in 0..<250 {
                     do {
-                        let id = try emitter.send(["session_id": "mixed", "t": JSONValue(thread), "i": JSONValue(index)])
+                        let id = try emitter.send([
+                            "session_id": "mixed", "t": JSONValue(thread), "i": JSONValue(index),
+                        ])
                         sent.withLock { $0.append(id.uuidString) }
                     } catch {
                         failures.withLock { $0.append("\(error)") }
@@ -174,7 +178,8 @@ import Testing
         let env = environment(hub, ["CLAUDE_OBSERVABILITY_LINGER_MS": "60000"])
         var emitter: EventEmitter? = try EventEmitter(configuration: Configuration(environment: env))
         try emitter?.send(["session_id": "linger", "i": 0])
-        #expect(waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 1 && FlusherLock.holder(spool) == getpid() })
+        #expect(
+            waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 1 && FlusherLock.holder(spool) == getpid() })
 
         // flush() in this process: the thread lets go, the flush delivers.
         try emitter?.send(["session_id": "linger", "i": 1])
@@ -184,7 +189,8 @@ import Testing
         // `send-event flush` in another process asks on the lock file (no signal to this
         // process, which would end the test run) and gets the lock.
         try emitter?.send(["session_id": "linger", "i": 2])
-        #expect(waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 3 && FlusherLock.holder(spool) == getpid() })
+        #expect(
+            waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 3 && FlusherLock.holder(spool) == getpid() })
         try emitter?.send(["session_id": "linger", "i": 3])
         let flush = try runProcess(sendEvent, ["flush"], environment: env)
         #expect(flush.status == 0, "\(flush.stderrText)")
@@ -192,7 +198,8 @@ import Testing
 
         // The emitter goes away: its thread leaves at once (not after the minute's linger).
         try emitter?.send(["session_id": "linger", "i": 4])
-        #expect(waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 5 && FlusherLock.holder(spool) == getpid() })
+        #expect(
+            waitUntil(timeoutSeconds: 20) { (try? storedIDs(hub).count) == 5 && FlusherLock.holder(spool) == getpid() })
         emitter = nil
         #expect(waitUntil(timeoutSeconds: 10) { FlusherLock.holder(spool) == nil }, "the thread let go of the lock")
     }
@@ -205,7 +212,8 @@ import Testing
         let second = try EventEmitter(configuration: Configuration(environment: env))
         var ids: [String] = []
         for index in 0..<20 {
-            ids.append(try (index % 2 == 0 ? first : second).send(["session_id": "two", "i": JSONValue(index)]).uuidString)
+            ids.append(
+                try (index % 2 == 0 ? first : second).send(["session_id": "two", "i": JSONValue(index)]).uuidString)
         }
         try first.flush()
         try second.flush()

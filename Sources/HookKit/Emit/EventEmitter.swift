@@ -115,8 +115,8 @@ public final class EventEmitter: Sendable {
     /// Returns once the queue is empty: every event sent before the call (and any sent meanwhile)
     /// is stored at the hub, or was refused by it for good and moved to the spool's dead letters
     /// (`send-event status` counts them). A backoff in progress is skipped once: the hub gets
-    /// one attempt now. Background delivery pauses while the flush runs; a `send-event` flusher
-    /// delivering the same spool is asked to stop first.
+    /// one attempt now. Background delivery pauses while the flush runs (a request it has in flight
+    /// finishes first); a `send-event` flusher delivering the same spool is asked to stop first.
     ///
     /// - Throws: ``HookKitError`` of kind ``HookKitError/Kind/delivery`` with the reason (for
     ///   example "connection refused; 3 events still queued, next attempt in 1 s") when the hub
