@@ -46,6 +46,10 @@ extension JSONValue: ExpressibleByBooleanLiteral {
 
 extension JSONValue: ExpressibleByNilLiteral {
     /// `null`.
+    ///
+    /// Where a `JSONValue?` is expected, `nil` is still `Optional.none`, but a conditional
+    /// expression types both branches alike: `isEmpty ? nil : value` is a `JSONValue` null, wrapped
+    /// in an optional. Write `.none` (or an `if`) for "no value".
     public init(nilLiteral: ()) {
         self = .null
     }
