@@ -93,7 +93,9 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
     // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
-    if outcome.eventID != nil, configuration.hubEndpoint != nil { FlusherLauncher.ensureRunning(spool) }
+    if outcome.eventID != nil, configuration.hubEndpoint != nil, let executable = Platform.currentExecutable() {
+        FlusherLauncher.ensureRunning(spool, executable: executable)
+    }
     exit(0)
 }
 

@@ -32,7 +32,8 @@ import Testing
     }
 
     func queueDirectly(_ count: Int, session: String) throws -> [String] {
-        let emitter = try EventEmitter(configuration: Configuration(environment: environment(hub: nil)))
+        let emitter = try EventEmitter(
+            configuration: Configuration(environment: environment(hub: nil)), deliversInBackground: false)
         return try (0..<count).map { index in
             try emitter.send(Array(#"{"session_id":"\#(session)","hook_event_name":"PreToolUse","i":\#(index)}"#.utf8))
                 .uuidString

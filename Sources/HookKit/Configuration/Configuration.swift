@@ -1,14 +1,30 @@
 import HookKitSystem
 
-/// Everything HookKit reads from the environment, read and checked once, in one place.
+/// Everything HookKit reads from the environment, read and checked once, in one place: where
+/// events go, how they are signed, where they wait.
+///
+/// ``init()`` reads this process's environment (the `CLAUDE_OBSERVABILITY_*` variables that the
+/// README's configuration table lists; unset and empty ones take the defaults);
+/// ``init(environment:)`` reads a dictionary instead. Change the properties afterwards to set
+/// things in code:
+///
+/// ```swift
+/// var configuration = Configuration()
+/// configuration.hub = "http://127.0.0.1:4000"
+/// configuration.spoolDirectory = "/tmp/my-tool-spool"
+/// let emitter = try EventEmitter(configuration: configuration)
+/// ```
 ///
 /// The hook, the flusher, `send-event status`, the TLS helper, `hook-hub` and ``EventEmitter``
 /// all take their settings from here, so a bad value is noticed by whichever runs first: an
 /// unusable hub URL or secret becomes a ``problems`` line that the hook prints on stderr (the
-/// event is still queued) and `send-event status` shows as its last error. Unset and empty
-/// variables take the defaults that the README's configuration table lists.
+/// event is still queued) and `send-event status` shows as its last error.
 public struct Configuration: Sendable {
     /// Where events are delivered (`CLAUDE_OBSERVABILITY_HUB`, default `http://localhost:4000`).
+    ///
+    /// The default ``spoolDirectory`` is named after the hub when the configuration is read;
+    /// when you change the hub in code, set the spool folder too, so that each hub keeps its own
+    /// queue.
     public var hub: String
     /// The Standard Webhooks signing secret (`CLAUDE_OBSERVABILITY_SECRET`), if any. Read from the
     /// environment only, never written to disk.

@@ -25,10 +25,10 @@ package enum FlushRunner {
 
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
-    /// without touching the network, then leaves.
+    /// without touching the network, then leaves. The loop is ``DeliveryLoop``, which an
+    /// ``EventEmitter``'s delivery thread runs too.
     package static func runBackground(configuration: Configuration) {
         let spool = Spool(directory: configuration.spoolDirectory)
-        let settings = configuration.delivery
         let fresh: Flusher
         do {
             fresh = try makeFlusher(configuration)
@@ -47,38 +47,15 @@ package enum FlushRunner {
             }
             var flusher = fresh
             flusher.reload()
-            var idleSince: UInt64?
-            loop: while true {
-                let step: Flusher.Step
-                do {
-                    step = try flusher.step()
-                } catch {
-                    // The spool cannot be read or written: say so where status looks, then leave.
-                    SpoolState.record("\(error)", in: spool)
-                    break loop
-                }
-                switch step {
-                case .progressed:
-                    idleSince = nil
-                case .backingOff(let until):
-                    idleSince = nil
-                    Clock.sleep(milliseconds: Int(min(max(until - Clock.unixMilliseconds(), 1), 60_000)))
-                case .idle:
-                    let now = Clock.monotonicNanoseconds()
-                    if idleSince == nil {
-                        idleSince = now
-                        var state = flusher.state
-                        do {
-                            if try QueueCompaction.compact(spool, state: &state) { flusher.reload() }
-                        } catch {
-                            SpoolState.record("compaction failed: \(error)", in: spool)
-                        }
-                    }
-                    if now - (idleSince ?? now) >= UInt64(settings.lingerMilliseconds) * 1_000_000 { break loop }
-                    Clock.sleep(milliseconds: 2)
-                }
+            let end = DeliveryLoop.run(
+                &flusher, lingerMilliseconds: configuration.delivery.lingerMilliseconds, sleepsThroughBackoff: true
+            ) { milliseconds in
+                Clock.sleep(milliseconds: milliseconds)
+                return true
             }
             lock.release()
+            // The spool cannot be read or written (recorded): retrying at once would only spin.
+            if case .failed = end { return }
             // A hook that appended just before the release saw the lock held and started no
             // flusher: look once more, and carry on if anything is waiting.
             if !hasPendingEvents(spool) { return }
@@ -88,12 +65,15 @@ package enum FlushRunner {
     /// `send-event flush`: asks a background flusher to step aside, then delivers everything now,
     /// ignoring the backoff once. Reports progress as (handled, total). Succeeds when the queue is
     /// empty afterwards; otherwise says why.
+    /// `holder` is who takes the flusher lock: `.embedded` for ``EventEmitter/flush()``. Events
+    /// appended during the drain are delivered too.
     package static func drain(
-        configuration: Configuration, progress: (Int, Int) -> Void = { _, _ in }
+        configuration: Configuration, holder: FlusherLock.Holder = .flusherProcess,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws(FlushFailure) -> Int {
         let spool = Spool(directory: configuration.spoolDirectory)
         var flusher = try makeFlusher(configuration)
-        guard let lock = takeOverLock(spool) else {
+        guard let lock = takeOverLock(spool, as: holder) else {
             throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
         }
         defer { lock.release() }
@@ -101,6 +81,7 @@ package enum FlushRunner {
         let total = SpoolStatus(spool: spool, hub: configuration.hub).queued
         var delivered = 0
         var first = true
+        var idleBefore = false
         while true {
             let step: Flusher.Step
             do {
@@ -112,6 +93,7 @@ package enum FlushRunner {
             switch step {
             case .progressed(let count):
                 delivered += count
+                idleBefore = false
                 progress(delivered, total)
             case .idle:
                 var state = flusher.state
@@ -122,6 +104,12 @@ package enum FlushRunner {
                 }
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 if left == 0 { return delivered }
+                // Appended since the step looked: deliver those too, unless nothing moved since
+                // the last time the queue looked empty (a record still being written).
+                if !idleBefore {
+                    idleBefore = true
+                    continue
+                }
                 throw FlushFailure(message: "\(left) events still queued (a write may be in progress)")
             case .backingOff(let until):
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
@@ -159,15 +147,10 @@ package enum FlushRunner {
         }
     }
 
-    /// Takes the flusher lock, asking a running background flusher to stop first (it is safe to
-    /// stop at any moment) and waiting up to five seconds for it.
-    static func takeOverLock(_ spool: Spool) -> FlusherLock? {
-        for attempt in 0..<500 {
-            if let lock = try? FlusherLock.acquire(spool) { return lock }
-            if attempt == 0, let holder = FlusherLock.holder(spool), holder != getpid() { kill(holder, SIGTERM) }
-            Clock.sleep(milliseconds: 10)
-        }
-        return nil
+    /// Takes the flusher lock, asking its holder to step aside first and waiting up to five
+    /// seconds for it (see ``FlusherLock/takeOver(_:as:timeoutMilliseconds:)``).
+    static func takeOverLock(_ spool: Spool, as holder: FlusherLock.Holder = .flusherProcess) -> FlusherLock? {
+        FlusherLock.takeOver(spool, as: holder)
     }
 
     /// Whether the queue holds bytes past the saved offset.

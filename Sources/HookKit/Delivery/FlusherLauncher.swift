@@ -7,13 +7,14 @@ import HookKitSystem
 /// hook's process group), `/dev/null` as stdin, stdout and stderr, and nothing else. The hook does
 /// not wait for it; when the hook exits, the system re-parents it.
 package enum FlusherLauncher {
-    /// Spawns `executable flush --background` (by default the running executable) unless a
-    /// flusher already holds the spool's lock. Returns the new process id, or nil when one was
-    /// running (or the spawn failed).
+    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock.
+    /// Returns the new process id, or nil when one was running (or the spawn failed).
+    ///
+    /// `executable` must be `send-event`: there is deliberately no default, so that library code
+    /// running inside someone else's program (``EventEmitter``) cannot start that program again.
     @discardableResult
-    package static func ensureRunning(_ spool: Spool, executable: String? = nil) -> pid_t? {
+    package static func ensureRunning(_ spool: Spool, executable: String) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
-        guard let executable = executable ?? Platform.currentExecutable() else { return nil }
         return spawnDetached([executable, "flush", "--background"])
     }
 

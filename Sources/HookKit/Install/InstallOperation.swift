@@ -144,7 +144,8 @@ package enum InstallOperation {
                             document = set.settings
                             secretChange = set.change
                         }
-                        return document == settings ? nil : document
+                        if document == settings { return nil }  // not `? nil :`: that nil would be JSON null
+                        return document
                     } catch {
                         throw .unexpectedShape(path: report.settingsPath, error)
                     }
@@ -200,7 +201,8 @@ package enum InstallOperation {
                     document = result.settings
                     if result.removed { removed.append("settings.json: \(variable.name)") }
                 }
-                return document == settings ? nil : document
+                if document == settings { return nil }  // not `? nil :`: that nil would be JSON null
+                return document
             }
         } catch {
             throw .installer(error)

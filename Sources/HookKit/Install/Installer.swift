@@ -62,7 +62,8 @@ package enum Installer {
                     into: settings, command: command, events: events)
                 report.added = outcome.added
                 report.alreadyPresent = outcome.alreadyPresent
-                return outcome.added.isEmpty ? nil : outcome.settings
+                if outcome.added.isEmpty { return nil }  // not `? nil :`: that nil would be JSON null
+                return outcome.settings
             } catch {
                 throw .unexpectedShape(path: report.settingsPath, error)
             }
@@ -77,7 +78,8 @@ package enum Installer {
         try update(projectDirectory: projectDirectory, backup: false) { settings, report in
             let removal = SettingsMerge.uninstallReportingChanges(from: settings, command: command)
             report.removed = removal.removed
-            return removal.removed.isEmpty ? nil : removal.settings
+            if removal.removed.isEmpty { return nil }
+            return removal.settings
         }
     }
 
