@@ -228,6 +228,60 @@ struct RealClaudeCodeTests {
         #expect(Set(prompts.compactMap { $0["payload"]?["prompt_id"]?.stringValue }).count == 2, "one prompt_id per turn")
     }
 
+    @Test func aSubagentStartedByASubagentIsTiedToItsParentThroughTheAgentCall() throws {
+        // Claude Code gives a subagent's events no parent id. HookKit's parent_agent_id names the
+        // main agent for every subagent; the direct parent of a nested one is in the payloads: the
+        // Agent call that started it was fired inside the parent (agent_id) and its PostToolUse
+        // names the child (tool_response.agentId). The inner Agent call runs in the foreground.
+        let session = try RealSession(
+            projectName: "real-nested",
+            scenario: """
+                {"turns": [
+                  {"first_user_contains": "INNER-TASK", "tool_results": 0,
+                   "content": [{"type": "tool_use", "id": "toolu_inner_bash", "name": "Bash",
+                                "input": {"command": "echo from-the-inner-subagent", "description": "Inner marker"}}]},
+                  {"first_user_contains": "INNER-TASK", "tool_results": 1,
+                   "content": [{"type": "text", "text": "inner finished"}]},
+                  {"first_user_contains": "OUTER-TASK", "tool_results": 0,
+                   "content": [{"type": "tool_use", "id": "toolu_outer_agent", "name": "Agent",
+                                "input": {"description": "Inner agent", "prompt": "INNER-TASK: print a marker",
+                                          "subagent_type": "general-purpose", "run_in_background": false}}]},
+                  {"first_user_contains": "OUTER-TASK", "tool_results": 1,
+                   "content": [{"type": "text", "text": "outer finished"}]},
+                  {"first_user_contains": "NESTED-SCENARIO", "last_user_contains": "<task-notification>",
+                   "content": [{"type": "text", "text": "the nested agents reported back"}]},
+                  {"first_user_contains": "NESTED-SCENARIO", "tool_results": 0,
+                   "content": [{"type": "tool_use", "id": "toolu_main_agent", "name": "Agent",
+                                "input": {"description": "Outer agent", "prompt": "OUTER-TASK: delegate further",
+                                          "subagent_type": "general-purpose"}}]},
+                  {"first_user_contains": "NESTED-SCENARIO", "tool_results": 1,
+                   "content": [{"type": "text", "text": "waiting for the subagent"}]}
+                ]}
+                """)
+        defer { session.finish() }
+        let run = try session.run("NESTED-SCENARIO: delegate twice", ["--allowedTools", "Bash", "Agent"])
+        expectUnaffected(run, answer: "the nested agents reported back")
+        let id = try sessionID(run)
+        let stored = try expectDelivered(session, sessionID: id)
+
+        let mainCall = try #require(events(stored, "PostToolUse", toolUseID: "toolu_main_agent").first)
+        #expect(mainCall["agent_type"]?.stringValue == "main")
+        let outer = try #require(mainCall["payload"]?["tool_response"]?["agentId"]?.stringValue)
+        let outerCall = try #require(events(stored, "PostToolUse", toolUseID: "toolu_outer_agent").first)
+        #expect(outerCall["agent_id"]?.stringValue == outer, "the inner Agent call is the outer subagent's")
+        #expect(outerCall["payload"]?["tool_response"]?["status"]?.stringValue == "completed")
+        let inner = try #require(outerCall["payload"]?["tool_response"]?["agentId"]?.stringValue)
+        #expect(Set([id, outer, inner]).count == 3)
+
+        let innerBash = try #require(events(stored, "PostToolUse", toolUseID: "toolu_inner_bash").first)
+        #expect(innerBash["agent_id"]?.stringValue == inner)
+        #expect(innerBash["agent_type"]?.stringValue == "subagent")
+        #expect(innerBash["parent_agent_id"]?.stringValue == id, "parent_agent_id names the main agent")
+        #expect(
+            Set(events(stored, "SubagentStart").compactMap { $0["agent_id"]?.stringValue }) == [outer, inner])
+        #expect(Set(events(stored, "SubagentStop").compactMap { $0["agent_id"]?.stringValue }) == [outer, inner])
+    }
+
     @Test func twoTurnsInOneSession() throws {
         let session = try RealSession(
             projectName: "real-two-turns",
