@@ -77,8 +77,8 @@ final class FakeMessagesAPI: @unchecked Sendable {
         let stdoutPath = directory + "/messages-api.out"
         let stderrPath = directory + "/messages-api.err"
         try Data(scenario.utf8).write(to: URL(fileURLWithPath: scenarioPath))
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
@@ -155,18 +155,29 @@ final class RealSession: @unchecked Sendable {
 
     init(projectName: String, scenario: String) throws {
         cli = try RealClaudeCode.requirePath()
-        directory = try makeTemporaryDirectory("real-claude")
+        let directory = try makeTemporaryDirectory("real-claude")
+        let hub: HubProcess
+        let api: FakeMessagesAPI
+        do {
+            for name in [projectName, "home", "recorded", "tmp"] {
+                try FileManager.default.createDirectory(
+                    atPath: directory + "/" + name, withIntermediateDirectories: true)
+            }
+            hub = try HubProcess.start(directory: directory)
+            api = try FakeMessagesAPI(scenario: scenario, directory: directory)
+        } catch {
+            removeTemporaryDirectory(directory)
+            throw error
+        }
+        self.directory = directory
         self.projectName = projectName
         project = directory + "/" + projectName
         home = directory + "/home"
         spool = directory + "/spool"
         recordings = directory + "/recorded"
-        for path in [project, home, recordings, directory + "/tmp"] {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        }
-        hub = try HubProcess.start(directory: directory)
-        api = try FakeMessagesAPI(scenario: scenario, directory: directory)
-        try install()
+        self.hub = hub
+        self.api = api
+        try install()  // a throw from here on runs deinit, which cleans up
     }
 
     deinit { finish() }
@@ -228,8 +239,8 @@ final class RealSession: @unchecked Sendable {
     func run(_ prompt: String, _ arguments: [String] = [], seconds: Double = 120) throws -> Run {
         let stdoutPath = directory + "/claude-\(UUID().uuidString).out"
         let stderrPath = directory + "/claude-\(UUID().uuidString).err"
-        FileManager.default.createFile(atPath: stdoutPath, contents: nil)
-        FileManager.default.createFile(atPath: stderrPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: cli)
         process.arguments =

@@ -139,7 +139,7 @@ struct RealClaudeCodeTests {
         #expect(pre < after, "the hub keeps the order the hooks fired in")
         // One user turn: every event after the prompt carries its prompt_id (kept as received).
         let promptID = try #require(events(stored, "UserPromptSubmit").first?["payload"]?["prompt_id"]?.stringValue)
-        for event in stored where !["SessionStart"].contains(event["hook_event_type"]?.stringValue ?? "") {
+        for event in stored where event["hook_event_type"]?.stringValue != "SessionStart" {
             #expect(event["payload"]?["prompt_id"]?.stringValue == promptID, "\(event["hook_event_type"]?.stringValue ?? "?")")
         }
     }
