@@ -93,8 +93,8 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
     // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
-    if outcome.eventID != nil, configuration.hubEndpoint != nil, let executable = Platform.currentExecutable() {
-        FlusherLauncher.ensureRunning(spool, executable: executable)
+    if outcome.eventID != nil, configuration.hubEndpoint != nil {
+        FlusherLauncher.ensureRunning(spool, executable: Platform.currentExecutable())
     }
     exit(0)
 }
@@ -158,6 +158,8 @@ func currentDirectory() -> String {
 }
 
 CrashGuard.install()
+// As a hook (no arguments) skip building `CommandLine.arguments`: its array costs start-up time.
+if CommandLine.argc == 1 { runHook([]) }
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "--help", "-h", "help": writeOutput(usage)

@@ -135,12 +135,13 @@ public struct Configuration: Sendable {
     package static func hubProblem(_ url: String) -> String? {
         let expected = "expected http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]"
         if url.isEmpty { return "it is empty" }
+        // Plain comparisons, no range patterns: this runs in every hook, and a `Range<UInt8>`
+        // pattern costs a generic metadata lookup at start-up.
         for byte in url.utf8 {
-            switch byte {
-            case 0..<0x20, 0x7F: return "it contains a control character"
-            case 0x20: return "it contains a space"
-            case 0x22, 0x27, 0x5C, 0x60: return "it contains a quote or a backslash"
-            default: continue
+            if byte < 0x20 || byte == 0x7F { return "it contains a control character" }
+            if byte == 0x20 { return "it contains a space" }
+            if byte == 0x22 || byte == 0x27 || byte == 0x5C || byte == 0x60 {
+                return "it contains a quote or a backslash"
             }
         }
         return HTTPEndpoint(url: url) == nil ? expected : nil

@@ -7,14 +7,16 @@ import HookKitSystem
 /// hook's process group), `/dev/null` as stdin, stdout and stderr, and nothing else. The hook does
 /// not wait for it; when the hook exits, the system re-parents it.
 package enum FlusherLauncher {
-    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock.
+    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock
+    /// (`executable` is evaluated only then).
     /// Returns the new process id, or nil when one was running (or the spawn failed).
     ///
     /// `executable` must be `send-event`: there is deliberately no default, so that library code
     /// running inside someone else's program (``EventEmitter``) cannot start that program again.
     @discardableResult
-    package static func ensureRunning(_ spool: Spool, executable: String) -> pid_t? {
+    package static func ensureRunning(_ spool: Spool, executable: @autoclosure () -> String?) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
+        guard let executable = executable() else { return nil }  // looked up only when spawning
         return spawnDetached([executable, "flush", "--background"])
     }
 
