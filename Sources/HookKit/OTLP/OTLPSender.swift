@@ -4,6 +4,11 @@ package struct OTLPDelivery: Sendable, Equatable {
     package var traces: OTLPAnswer
     /// The answer to `/v1/logs` (`.accepted` without a request when there were no logs).
     package var logs: OTLPAnswer
+
+    package init(traces: OTLPAnswer, logs: OTLPAnswer) {
+        self.traces = traces
+        self.logs = logs
+    }
 }
 
 /// Sends mapped batches to an OTLP/HTTP receiver: encodes them in the configured protocol,
