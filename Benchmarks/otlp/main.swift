@@ -31,7 +31,8 @@ func sessionEvents(_ session: Int) -> [String] {
     var events = [event(#""hook_event_name":"SessionStart","source":"startup""#)]
     for turn in 0..<4 {
         let prompt = "p-\(session)-\(turn)"
-        events.append(event(#""hook_event_name":"UserPromptSubmit","prompt_id":"\#(prompt)","prompt":"\#(filler.prefix(200))""#))
+        events.append(
+            event(#""hook_event_name":"UserPromptSubmit","prompt_id":"\#(prompt)","prompt":"\#(filler.prefix(200))""#))
         for call in 0..<6 {
             let tool = ["Bash", "Read", "Edit", "Grep"][call % 4]
             let use = "toolu_\(session)_\(turn)_\(call)"
@@ -50,7 +51,10 @@ func sessionEvents(_ session: Int) -> [String] {
             event(
                 #""hook_event_name":"PreToolUse","prompt_id":"\#(prompt)","tool_name":"Agent","tool_use_id":"\#(agentUse)","tool_input":{"subagent_type":"Explore","prompt":"look"}"#
             ))
-        events.append(event(#""hook_event_name":"SubagentStart","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#))
+        events.append(
+            event(
+                #""hook_event_name":"SubagentStart","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#
+            ))
         events.append(
             event(
                 #""hook_event_name":"PostToolUse","prompt_id":"\#(prompt)","tool_name":"Agent","tool_use_id":"\#(agentUse)","tool_response":{"status":"async_launched","agentId":"\#(agent)"}"#
@@ -67,7 +71,10 @@ func sessionEvents(_ session: Int) -> [String] {
                     #""hook_event_name":"PostToolUse","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore","tool_name":"Grep","tool_use_id":"\#(use)","tool_response":{"filenames":["a.swift"]}"#
                 ))
         }
-        events.append(event(#""hook_event_name":"SubagentStop","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#))
+        events.append(
+            event(
+                #""hook_event_name":"SubagentStop","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#
+            ))
     }
     events.append(event(#""hook_event_name":"SessionEnd","reason":"exit""#))
     return events
@@ -103,7 +110,9 @@ func ratio(_ a: Double, _ b: Double) -> String { String((a / b * 100).rounded() 
 
 let lines = makeLines(eventCount)
 let bytes = lines.reduce(0) { $0 + $1.count + 1 }
-let batches = stride(from: 0, to: lines.count, by: batchSize).map { Array(lines[$0..<min($0 + batchSize, lines.count)]) }
+let batches = stride(from: 0, to: lines.count, by: batchSize).map {
+    Array(lines[$0..<min($0 + batchSize, lines.count)])
+}
 let options = OTLPMappingOptions()
 
 // MARK: - Mapping and encoding, in process
@@ -249,7 +258,10 @@ func openSpanMemory(content: Bool) -> String {
     let residentBefore = residentKiB()
     var state = OTLPSpanState()
     for start in stride(from: 0, to: openLines.count, by: batchSize) {
-        state = OTLPSpanMapper.map(openLines[start..<min(start + batchSize, openLines.count)], from: state, options: memoryOptions).state
+        state =
+            OTLPSpanMapper.map(
+                openLines[start..<min(start + batchSize, openLines.count)], from: state, options: memoryOptions
+            ).state
     }
     trimHeap()
     let residentAfter = residentKiB()
@@ -266,7 +278,8 @@ func openSpanMemory(content: Bool) -> String {
     precondition(loaded == state, "the state did not load back equal")
     state.cursor = nil
     let grown = residentAfter - residentBefore
-    return "| 10,000 open spans\(content ? ", content on (1 KiB inputs)" : "") | +\(grown / 1024) MiB resident (\(grown * 1024 / 10_000) B/span) | file \(fileBytes / 1024) KiB, save \(Int(saveTime * 1000)) ms, load \(Int(loadTime * 1000)) ms | whole process \(residentKiB() / 1024) MiB resident |"
+    return
+        "| 10,000 open spans\(content ? ", content on (1 KiB inputs)" : "") | +\(grown / 1024) MiB resident (\(grown * 1024 / 10_000) B/span) | file \(fileBytes / 1024) KiB, save \(Int(saveTime * 1000)) ms, load \(Int(loadTime * 1000)) ms | whole process \(residentKiB() / 1024) MiB resident |"
 }
 
 print()

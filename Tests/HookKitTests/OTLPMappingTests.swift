@@ -128,14 +128,17 @@ import Testing
     @Test func recordsToolContentOnlyWhenAskedAndCapsIt() throws {
         let big = String(repeating: "é", count: 6000)  // 12,000 bytes of two-byte characters
         let events = [
-            SyntheticSession.Event(offset: 0, input: #"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt_id":"p"}"#),
+            SyntheticSession.Event(
+                offset: 0, input: #"{"session_id":"s","hook_event_name":"UserPromptSubmit","prompt_id":"p"}"#),
             SyntheticSession.Event(
                 offset: 1,
-                input: #"{"session_id":"s","hook_event_name":"PreToolUse","prompt_id":"p","tool_name":"mcp__github__search","tool_use_id":"t","tool_input":{"q":"\#(big)"}}"#
+                input:
+                    #"{"session_id":"s","hook_event_name":"PreToolUse","prompt_id":"p","tool_name":"mcp__github__search","tool_use_id":"t","tool_input":{"q":"\#(big)"}}"#
             ),
             SyntheticSession.Event(
                 offset: 2,
-                input: #"{"session_id":"s","hook_event_name":"PostToolUseFailure","prompt_id":"p","tool_name":"mcp__github__search","tool_use_id":"t","error":"rate limited","is_interrupt":true}"#
+                input:
+                    #"{"session_id":"s","hook_event_name":"PostToolUseFailure","prompt_id":"p","tool_name":"mcp__github__search","tool_use_id":"t","error":"rate limited","is_interrupt":true}"#
             ),
         ]
         var options = OTLPMappingOptions()
@@ -194,9 +197,13 @@ import Testing
         var options = OTLPMappingOptions()
         options.spanTimeoutSeconds = 60
         let events = [
-            SyntheticSession.Event(offset: 0, input: #"{"session_id":"a","hook_event_name":"UserPromptSubmit","prompt_id":"p"}"#),
             SyntheticSession.Event(
-                offset: 5, input: #"{"session_id":"a","hook_event_name":"PreToolUse","prompt_id":"p","tool_name":"Bash","tool_use_id":"x"}"#),
+                offset: 0, input: #"{"session_id":"a","hook_event_name":"UserPromptSubmit","prompt_id":"p"}"#),
+            SyntheticSession.Event(
+                offset: 5,
+                input:
+                    #"{"session_id":"a","hook_event_name":"PreToolUse","prompt_id":"p","tool_name":"Bash","tool_use_id":"x"}"#
+            ),
             // Another session keeps the spool's clock moving.
             SyntheticSession.Event(offset: 30_000, input: #"{"session_id":"b","hook_event_name":"Notification"}"#),
             SyntheticSession.Event(offset: 70_000, input: #"{"session_id":"b","hook_event_name":"Notification"}"#),
@@ -211,7 +218,9 @@ import Testing
         #expect(late.state.openSpanCount == 0)
         // A late end finds no span: its log still carries the span id.
         let post = SyntheticSession.lines([
-            .init(offset: 80_000, input: #"{"session_id":"a","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"x"}"#)
+            .init(
+                offset: 80_000,
+                input: #"{"session_id":"a","hook_event_name":"PostToolUse","tool_name":"Bash","tool_use_id":"x"}"#)
         ])
         let after = Self.map(post, options: options, state: late.state)
         #expect(after.batch.spans.isEmpty)
@@ -219,7 +228,9 @@ import Testing
         // An idle flusher expires by the wall clock.
         let idle = OTLPSpanMapper.expire(from: early.state, options: options, now: SyntheticSession.start + 65_005)
         #expect(idle.batch.spans.count == 2)
-        #expect(OTLPSpanMapper.expire(from: early.state, options: options, now: SyntheticSession.start + 1000).batch.spans.isEmpty)
+        #expect(
+            OTLPSpanMapper.expire(from: early.state, options: options, now: SyntheticSession.start + 1000).batch.spans
+                .isEmpty)
     }
 
     @Test func boundsOpenSpansByEvictingTheLeastRecentlyActive() throws {
@@ -228,7 +239,8 @@ import Testing
         let events = (0..<250).map { index in
             SyntheticSession.Event(
                 offset: Int64(index),
-                input: #"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t\#(index)"}"#)
+                input:
+                    #"{"session_id":"s","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"t\#(index)"}"#)
         }
         let mapping = Self.map(SyntheticSession.lines(events), options: options)
         #expect(mapping.state.openSpanCount <= 100)

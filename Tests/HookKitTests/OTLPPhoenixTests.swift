@@ -38,8 +38,11 @@ import Testing
         let settings = OTLPSettings(endpoint: HTTPEndpoint(host: "127.0.0.1", port: phoenix.port))
         let client = HTTPClient(
             endpoint: settings.endpoint,
-            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 5_000, requestTimeoutMilliseconds: 60_000))
-        #expect(OTLPSender(settings: settings).sendTraces(mapping.batch, via: client) == .accepted(rejected: 0, message: nil))
+            configuration: HTTPClientConfiguration(
+                connectTimeoutMilliseconds: 5_000, requestTimeoutMilliseconds: 60_000))
+        #expect(
+            OTLPSender(settings: settings).sendTraces(mapping.batch, via: client)
+                == .accepted(rejected: 0, message: nil))
 
         // Phoenix ingests asynchronously: poll until every span is there.
         var spans: [[String: Any]] = []
@@ -58,7 +61,9 @@ import Testing
         try #require(spans.count == 11, "Phoenix returned \(spans.count) spans")
 
         let trace = OTLPTraceID(sessionID: SyntheticSession.sessionID).hex
-        func context(_ span: [String: Any], _ key: String) -> String? { (span["context"] as? [String: Any])?[key] as? String }
+        func context(_ span: [String: Any], _ key: String) -> String? {
+            (span["context"] as? [String: Any])?[key] as? String
+        }
         #expect(spans.allSatisfy { context($0, "trace_id") == trace })
         let byID = Dictionary(uniqueKeysWithValues: spans.map { (context($0, "span_id") ?? "", $0) })
         func span(_ kind: String, _ key: String) throws -> [String: Any] {
@@ -127,7 +132,9 @@ final class PhoenixProcess: @unchecked Sendable {
                 for s in sockets: s.bind(("127.0.0.1", 0))
                 print(" ".join(str(s.getsockname()[1]) for s in sockets))
                 """))
-        let numbers = ports.split(separator: " ").compactMap { UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        let numbers = ports.split(separator: " ").compactMap {
+            UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
         try #require(numbers.count == 2)
         port = numbers[0]
         process = Process()
@@ -153,7 +160,8 @@ final class PhoenixProcess: @unchecked Sendable {
         try process.run()
         let client = HTTPClient(
             host: "127.0.0.1", port: numbers[0],
-            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 1_000, requestTimeoutMilliseconds: 5_000))
+            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 1_000, requestTimeoutMilliseconds: 5_000)
+        )
         let deadline = Date().addingTimeInterval(240)
         while Date() < deadline {
             if let response = try? client.get("/healthz"), response.status == 200 { return }

@@ -5,10 +5,14 @@ import Testing
 /// The OTLP encodings and the sender against `scripts/otlp-receiver.py`, which decodes with the
 /// official `opentelemetry-proto` package (protobuf, and OTLP/JSON with its hex ids).
 @Suite(.serialized) struct OTLPReceiverTests {
-    static let peerModules = ["opentelemetry.proto.collector.trace.v1.trace_service_pb2", "google.protobuf.json_format"]
+    static let peerModules = [
+        "opentelemetry.proto.collector.trace.v1.trace_service_pb2", "google.protobuf.json_format",
+    ]
     static let install = "python3 -m pip install opentelemetry-proto"
 
-    static func settings(_ receiver: OTLPReceiverProcess, _ wireProtocol: OTLPSettings.WireProtocol) throws -> OTLPSettings {
+    static func settings(_ receiver: OTLPReceiverProcess, _ wireProtocol: OTLPSettings.WireProtocol) throws
+        -> OTLPSettings
+    {
         let environment = [
             "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "http://127.0.0.1:\(receiver.port)",
             "CLAUDE_OBSERVABILITY_OTLP_PROTOCOL": wireProtocol.rawValue,
@@ -20,11 +24,15 @@ import Testing
     static func client(_ receiver: OTLPReceiverProcess) -> HTTPClient {
         HTTPClient(
             endpoint: receiver.endpoint,
-            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 20_000))
+            configuration: HTTPClientConfiguration(
+                connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 20_000))
     }
 
     static func sorted(_ items: [[String: Any]]) -> [[String: Any]] {
-        items.sorted { ($0["span_id"] as? String ?? $0["time_unix_nano"] as? String ?? "") < ($1["span_id"] as? String ?? $1["time_unix_nano"] as? String ?? "") }
+        items.sorted {
+            ($0["span_id"] as? String ?? $0["time_unix_nano"] as? String ?? "")
+                < ($1["span_id"] as? String ?? $1["time_unix_nano"] as? String ?? "")
+        }
     }
 
     @Test func theOfficialDecoderReadsBothProtocolsAsTheSameSpansAndLogs() throws {
@@ -35,7 +43,10 @@ import Testing
         for wireProtocol in [OTLPSettings.WireProtocol.protobuf, .json] {
             let sender = OTLPSender(settings: try Self.settings(receiver, wireProtocol))
             let delivery = sender.send(mapping.batch, via: Self.client(receiver))
-            #expect(delivery == OTLPDelivery(traces: .accepted(rejected: 0, message: nil), logs: .accepted(rejected: 0, message: nil)))
+            #expect(
+                delivery
+                    == OTLPDelivery(
+                        traces: .accepted(rejected: 0, message: nil), logs: .accepted(rejected: 0, message: nil)))
         }
         let records = try receiver.dump()
         #expect(records.count == 4)
@@ -50,7 +61,9 @@ import Testing
             #expect(headers["x-api-key"] == "s=cret,1")
             #expect(headers["x-team"] == "observability")
             #expect(headers["user-agent"]?.hasPrefix("HookKit/") == true)
-            #expect(headers["content-type"] == (record["protocol"] as? String == "json" ? "application/json" : "application/x-protobuf"))
+            #expect(
+                headers["content-type"]
+                    == (record["protocol"] as? String == "json" ? "application/json" : "application/x-protobuf"))
         }
 
         let protobufSpans = Self.sorted(OTLPDump.spans(records, protocolName: "protobuf"))
@@ -147,17 +160,29 @@ import Testing
             try receiver.control(#"{"partial":{"rejected":2,"message":"2 spans too old"},"count":2}"#)
             #expect(sender.sendTraces(mapping.batch, via: client) == .accepted(rejected: 2, message: "2 spans too old"))
             #expect(sender.sendLogs(mapping.batch, via: client) == .accepted(rejected: 2, message: "2 spans too old"))
-            try receiver.control(#"{"status":503,"headers":{"Retry-After":"7"},"body":"{\"code\":14,\"message\":\"busy\"}"}"#)
-            #expect(sender.sendTraces(mapping.batch, via: client) == .backOff(reason: "OTLP receiver answered 503 to /v1/traces: busy", retryAfterSeconds: 7))
+            try receiver.control(
+                #"{"status":503,"headers":{"Retry-After":"7"},"body":"{\"code\":14,\"message\":\"busy\"}"}"#)
+            #expect(
+                sender.sendTraces(mapping.batch, via: client)
+                    == .backOff(reason: "OTLP receiver answered 503 to /v1/traces: busy", retryAfterSeconds: 7))
             try receiver.control(#"{"status":429,"body":""}"#)
-            #expect(sender.sendLogs(mapping.batch, via: client) == .backOff(reason: "OTLP receiver answered 429 to /v1/logs", retryAfterSeconds: nil))
+            #expect(
+                sender.sendLogs(mapping.batch, via: client)
+                    == .backOff(reason: "OTLP receiver answered 429 to /v1/logs", retryAfterSeconds: nil))
             try receiver.control(#"{"status":500,"body":"oops","content_type":"text/plain"}"#)
-            #expect(sender.sendTraces(mapping.batch, via: client) == .backOff(reason: "OTLP receiver answered 500 to /v1/traces: oops", retryAfterSeconds: nil))
+            #expect(
+                sender.sendTraces(mapping.batch, via: client)
+                    == .backOff(reason: "OTLP receiver answered 500 to /v1/traces: oops", retryAfterSeconds: nil))
             try receiver.control(#"{"status":413,"body":""}"#)
-            #expect(sender.sendTraces(mapping.batch, via: client) == .tooLarge(reason: "OTLP receiver answered 413 to /v1/traces"))
+            #expect(
+                sender.sendTraces(mapping.batch, via: client)
+                    == .tooLarge(reason: "OTLP receiver answered 413 to /v1/traces"))
             // A google.rpc.Status in protobuf: 1 code = 16, 2 message = "bad key".
-            try receiver.control(#"{"status":401,"body":{"base64":"CBASB2JhZCBrZXk="},"content_type":"application/x-protobuf"}"#)
-            #expect(sender.sendTraces(mapping.batch, via: client) == .refused(reason: "OTLP receiver answered 401 to /v1/traces: bad key"))
+            try receiver.control(
+                #"{"status":401,"body":{"base64":"CBASB2JhZCBrZXk="},"content_type":"application/x-protobuf"}"#)
+            #expect(
+                sender.sendTraces(mapping.batch, via: client)
+                    == .refused(reason: "OTLP receiver answered 401 to /v1/traces: bad key"))
         }
         // A body the receiver cannot decode is refused with its reason.
         let sender = OTLPSender(settings: try Self.settings(receiver, .protobuf))

@@ -45,7 +45,8 @@ import Testing
                 "CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT": "120",
                 "OTEL_RESOURCE_ATTRIBUTES": "deployment.environment=dev,service.name=from-attributes,team=a%2Cb,team=c",
             ]))
-        #expect(settings.endpoint == HTTPEndpoint(host: "otlp.example.com", port: 443, basePath: "/ingest", isTLS: true))
+        #expect(
+            settings.endpoint == HTTPEndpoint(host: "otlp.example.com", port: 443, basePath: "/ingest", isTLS: true))
         #expect(settings.headers["Authorization"] == "Bearer abc==")
         #expect(settings.headers["x-honeycomb-team"] == "k1")
         #expect(settings.headers.fields.count == 2)
@@ -53,7 +54,8 @@ import Testing
         #expect(settings.mapping.recordsContent)
         #expect(settings.mapping.spanTimeoutSeconds == 120)
         #expect(settings.mapping.serviceName == "from-attributes")
-        #expect(settings.mapping.resourceAttributes == [.string("deployment.environment", "dev"), .string("team", "c")])
+        #expect(
+            settings.mapping.resourceAttributes == [.string("deployment.environment", "dev"), .string("team", "c")])
         // OTEL_SERVICE_NAME wins over OTEL_RESOURCE_ATTRIBUTES.
         let named = try #require(
             try Self.parse([
@@ -68,18 +70,27 @@ import Testing
         func failure(_ extra: [String: String]) -> OTLPSettingsError? {
             Self.error(endpoint.merging(extra) { $1 })
         }
-        #expect(Self.error(["CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "localhost:4318"])?.variable == "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT")
+        #expect(
+            Self.error(["CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "localhost:4318"])?.variable
+                == "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT")
         #expect(Self.error(["CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "grpc://h:4317"]) != nil)
         #expect(
             Self.error(["CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "http://h:4318/v1/traces"])?.reason.contains("base URL")
                 == true)
         #expect(failure(["CLAUDE_OBSERVABILITY_OTLP_PROTOCOL": "grpc"])?.reason.contains("OTLP over HTTP only") == true)
-        #expect(failure(["CLAUDE_OBSERVABILITY_OTLP_PROTOCOL": "http/protobuf2"])?.variable == "CLAUDE_OBSERVABILITY_OTLP_PROTOCOL")
-        #expect(failure(["CLAUDE_OBSERVABILITY_OTLP_CONTENT": "maybe"])?.variable == "CLAUDE_OBSERVABILITY_OTLP_CONTENT")
+        #expect(
+            failure(["CLAUDE_OBSERVABILITY_OTLP_PROTOCOL": "http/protobuf2"])?.variable
+                == "CLAUDE_OBSERVABILITY_OTLP_PROTOCOL")
+        #expect(
+            failure(["CLAUDE_OBSERVABILITY_OTLP_CONTENT": "maybe"])?.variable == "CLAUDE_OBSERVABILITY_OTLP_CONTENT")
         for timeout in ["0", "-5", "1h", "99999999999"] {
-            #expect(failure(["CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT": timeout])?.variable == "CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT")
+            #expect(
+                failure(["CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT": timeout])?.variable
+                    == "CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT")
         }
-        for headers in ["novalue", "=v", "bad header=v", "x=%ZZ", "x=%0D%0AInjected: 1", "Content-Type=text/plain", "x=%FF"] {
+        for headers in [
+            "novalue", "=v", "bad header=v", "x=%ZZ", "x=%0D%0AInjected: 1", "Content-Type=text/plain", "x=%FF",
+        ] {
             let problem = failure(["CLAUDE_OBSERVABILITY_OTLP_HEADERS": headers])
             #expect(problem?.variable == "CLAUDE_OBSERVABILITY_OTLP_HEADERS", "\(headers) was accepted")
         }
@@ -92,7 +103,9 @@ import Testing
     static let protobuf: HTTPHeaders = ["Content-Type": "application/x-protobuf"]
 
     @Test func acceptsTwoHundredsAndCountsPartialSuccess() {
-        #expect(OTLPAnswer.classify(status: 200, headers: [:], body: [], signal: .traces) == .accepted(rejected: 0, message: nil))
+        #expect(
+            OTLPAnswer.classify(status: 200, headers: [:], body: [], signal: .traces)
+                == .accepted(rejected: 0, message: nil))
         #expect(
             OTLPAnswer.classify(status: 200, headers: Self.json, body: Array("{}".utf8), signal: .logs)
                 == .accepted(rejected: 0, message: nil))
@@ -125,7 +138,8 @@ import Testing
                     == .backOff(reason: "OTLP receiver answered \(status) to /v1/traces", retryAfterSeconds: 30))
         }
         #expect(
-            OTLPAnswer.classify(status: 500, headers: Self.json, body: Array(#"{"code":13,"message":"disk full"}"#.utf8), signal: .logs)
+            OTLPAnswer.classify(
+                status: 500, headers: Self.json, body: Array(#"{"code":13,"message":"disk full"}"#.utf8), signal: .logs)
                 == .backOff(reason: "OTLP receiver answered 500 to /v1/logs: disk full", retryAfterSeconds: nil))
         var dated = HTTPHeaders()
         dated.add("Retry-After", "Wed, 21 Oct 2026 07:28:00 GMT")
@@ -139,7 +153,8 @@ import Testing
 
     @Test func deadLettersOtherClientErrorsWithTheReason() {
         #expect(
-            OTLPAnswer.classify(status: 400, headers: Self.json, body: Array(#"{"code":3,"message":"bad\nid"}"#.utf8), signal: .traces)
+            OTLPAnswer.classify(
+                status: 400, headers: Self.json, body: Array(#"{"code":3,"message":"bad\nid"}"#.utf8), signal: .traces)
                 == .refused(reason: "OTLP receiver answered 400 to /v1/traces: bad id"))
         // google.rpc.Status in protobuf: 1 code, 2 message.
         let status: [UInt8] = [0x08, 0x10, 0x12, 0x04] + Array("nope".utf8)
@@ -147,11 +162,18 @@ import Testing
             OTLPAnswer.classify(status: 401, headers: Self.protobuf, body: status, signal: .logs)
                 == .refused(reason: "OTLP receiver answered 401 to /v1/logs: nope"))
         #expect(
-            OTLPAnswer.classify(status: 404, headers: ["Content-Type": "text/html"], body: Array("<h1>Not Found</h1>".utf8), signal: .traces)
+            OTLPAnswer.classify(
+                status: 404, headers: ["Content-Type": "text/html"], body: Array("<h1>Not Found</h1>".utf8),
+                signal: .traces)
                 == .refused(reason: "OTLP receiver answered 404 to /v1/traces: <h1>Not Found</h1>"))
-        #expect(OTLPAnswer.classify(status: 413, headers: [:], body: [], signal: .logs) == .tooLarge(reason: "OTLP receiver answered 413 to /v1/logs"))
+        #expect(
+            OTLPAnswer.classify(status: 413, headers: [:], body: [], signal: .logs)
+                == .tooLarge(reason: "OTLP receiver answered 413 to /v1/logs"))
         let long = String(repeating: "a", count: 1000)
-        guard case .refused(let reason) = OTLPAnswer.classify(status: 400, headers: [:], body: Array(long.utf8), signal: .logs) else {
+        guard
+            case .refused(let reason) = OTLPAnswer.classify(
+                status: 400, headers: [:], body: Array(long.utf8), signal: .logs)
+        else {
             Issue.record("not refused")
             return
         }

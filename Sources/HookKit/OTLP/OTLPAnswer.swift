@@ -122,7 +122,9 @@ package enum OTLPAnswer: Sendable, Equatable {
         } else if headers["Content-Type"]?.lowercased().contains("protobuf") == true {
             var reader = ProtobufReader(body[...])
             while let field = try? reader.next() {
-                if case .lengthDelimited(2, let bytes) = field { return sanitized(String(decoding: bytes, as: UTF8.self)) }
+                if case .lengthDelimited(2, let bytes) = field {
+                    return sanitized(String(decoding: bytes, as: UTF8.self))
+                }
             }
         }
         return sanitized(String(decoding: body.prefix(300), as: UTF8.self))

@@ -61,7 +61,8 @@ package struct OTLPSender: Sendable {
             return OTLPDelivery(traces: traces, logs: sendLogs(batch, via: transport))
         case .backOff, .tooLarge:
             return OTLPDelivery(
-                traces: traces, logs: .backOff(reason: "not sent: the traces were not delivered", retryAfterSeconds: nil))
+                traces: traces,
+                logs: .backOff(reason: "not sent: the traces were not delivered", retryAfterSeconds: nil))
         }
     }
 

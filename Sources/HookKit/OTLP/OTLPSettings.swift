@@ -124,7 +124,8 @@ package struct OTLPSettings: Sendable, Equatable {
         if let text = value("CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT") {
             guard let seconds = Int64(text), seconds >= 1, seconds <= 30 * 24 * 3600 else {
                 throw OTLPSettingsError(
-                    "CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT", "\"\(text)\" is not a number of seconds from 1 to 2592000")
+                    "CLAUDE_OBSERVABILITY_OTLP_SPAN_TIMEOUT", "\"\(text)\" is not a number of seconds from 1 to 2592000"
+                )
             }
             mapping.spanTimeoutSeconds = seconds
         }
@@ -184,7 +185,8 @@ package struct OTLPSettings: Sendable, Equatable {
         // RFC 9110 token characters.
         let tokenPunctuation = Set("!#$%&'*+-.^_`|~".utf8)
         let isToken = name.utf8.allSatisfy {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
                 || tokenPunctuation.contains($0)
         }
         guard isToken else { throw OTLPSettingsError(variable, "\"\(name)\" is not a valid header name") }

@@ -98,7 +98,9 @@ package struct OTLPSpanMapper {
 
     /// The span an event that neither starts nor ends one belongs to.
     private func owningSpan(_ event: HookEventRecord) -> OTLPSpanID? {
-        if let toolUseID = event.toolUseID { return OTLPSpanID(sessionID: event.sessionID, kind: "tool", key: toolUseID) }
+        if let toolUseID = event.toolUseID {
+            return OTLPSpanID(sessionID: event.sessionID, kind: "tool", key: toolUseID)
+        }
         if let agent = event.subagentID { return OTLPSpanID(sessionID: event.sessionID, kind: "agent", key: agent) }
         if event.eventType == "SessionStart" || event.eventType == "SessionEnd" { return nil }
         return turn(of: event)
@@ -184,7 +186,9 @@ package struct OTLPSpanMapper {
     }
 
     private mutating func startTool(_ event: HookEventRecord) -> OTLPSpanID {
-        let key = event.toolUseID ?? "event:\(event.eventUUID.isEmpty ? String(event.timestampMilliseconds) : event.eventUUID)"
+        let key =
+            event.toolUseID
+            ?? "event:\(event.eventUUID.isEmpty ? String(event.timestampMilliseconds) : event.eventUUID)"
         let id = OTLPSpanID(sessionID: event.sessionID, kind: "tool", key: key)
         if state[id] != nil { return id }
         let parent: OTLPSpanID?
@@ -200,13 +204,15 @@ package struct OTLPSpanMapper {
         if let toolUseID = event.toolUseID { attributes.append(.string("gen_ai.tool.call.id", toolUseID)) }
         attributes.append(.string("gen_ai.tool.type", toolName.hasPrefix("mcp__") ? "extension" : "function"))
         attributes.append(.string("gen_ai.agent.id", event.subagentID ?? event.sessionID))
-        attributes.append(.string("gen_ai.agent.name", event.isInSubagent ? event.subagentType ?? "subagent" : Self.mainAgentName))
+        attributes.append(
+            .string("gen_ai.agent.name", event.isInSubagent ? event.subagentType ?? "subagent" : Self.mainAgentName))
         if options.recordsContent, let input = event.toolInput {
             attributes.append(.string("gen_ai.tool.call.arguments", Self.capped(input)))
         }
         state.insert(
             OTLPOpenSpan(
-                role: .tool, sequence: state.takeSequence(), sessionID: event.sessionID, spanID: id, parentSpanID: parent,
+                role: .tool, sequence: state.takeSequence(), sessionID: event.sessionID, spanID: id,
+                parentSpanID: parent,
                 parentResolved: true, enclosingSpanID: enclosing, name: "execute_tool \(toolName)",
                 startMilliseconds: event.timestampMilliseconds, attributes: attributes, machineID: event.machineID,
                 sourceApp: event.sourceApp, toolName: toolName, keyedByEvent: event.toolUseID == nil))
@@ -220,7 +226,8 @@ package struct OTLPSpanMapper {
         } else {
             // No tool_use_id: the oldest call of the same tool, in the same agent, opened without one.
             let context =
-                event.subagentID.map { OTLPSpanID(sessionID: event.sessionID, kind: "agent", key: $0) } ?? turn(of: event)
+                event.subagentID.map { OTLPSpanID(sessionID: event.sessionID, kind: "agent", key: $0) }
+                ?? turn(of: event)
             id = state.spans(inSession: event.sessionID).first { candidate in
                 guard let span = state[candidate] else { return false }
                 return span.role == .tool && span.keyedByEvent && span.toolName == (event.toolName ?? "unknown")

@@ -23,6 +23,8 @@ package struct OTLPSpanStateError: Error, Sendable, Equatable, CustomStringConve
 /// `fsync`ed, renamed over the old one, directory `fsync`ed), so a reader sees the old state or
 /// the new one, never a mix, and the cursor always matches the open spans beside it.
 extension OTLPSpanState {
+    /// The state file's name in the spool folder (beside `state.json`).
+    package static let fileName = "otlp-state.json"
     /// The format's version; a file of another version is refused, not guessed at.
     package static let fileVersion = 1
     /// The largest state file read (10,000 open spans with content take a few MiB).
@@ -164,7 +166,11 @@ extension OTLPSpanState {
         key("last_activity")
         JSONWriter.appendInteger(span.lastActivityMilliseconds, to: &out)
         key("end")
-        if let end = span.endMilliseconds { JSONWriter.appendInteger(end, to: &out) } else { JSONWriter.append("null", to: &out) }
+        if let end = span.endMilliseconds {
+            JSONWriter.appendInteger(end, to: &out)
+        } else {
+            JSONWriter.append("null", to: &out)
+        }
         key("status_code")
         JSONWriter.appendInteger(span.statusCode.rawValue, to: &out)
         key("status_message")
@@ -275,7 +281,9 @@ extension OTLPSpanState {
     }
 
     private static func readSpan(_ json: JSONValue) throws(OTLPSpanStateError) -> OTLPOpenSpan {
-        func fail(_ reason: String) -> OTLPSpanStateError { OTLPSpanStateError(path: nil, reason: "invalid span: \(reason)") }
+        func fail(_ reason: String) -> OTLPSpanStateError {
+            OTLPSpanStateError(path: nil, reason: "invalid span: \(reason)")
+        }
         func optionalID(_ key: String) throws(OTLPSpanStateError) -> OTLPSpanID? {
             guard let value = json[key], value != .null else { return nil }
             guard let id = value.stringValue.flatMap(OTLPSpanID.init(hex:)) else { throw fail(key) }
@@ -291,7 +299,8 @@ extension OTLPSpanState {
         else { throw fail("missing or mistyped field") }
         var span = OTLPOpenSpan(
             role: role, sequence: sequence, sessionID: session, spanID: id, parentSpanID: try optionalID("parent"),
-            parentResolved: json["parent_resolved"] == .bool(true), fallbackParentSpanID: try optionalID("fallback_parent"),
+            parentResolved: json["parent_resolved"] == .bool(true),
+            fallbackParentSpanID: try optionalID("fallback_parent"),
             enclosingSpanID: try optionalID("enclosing"), name: name, startMilliseconds: start,
             attributes: try readAttributes(attributes), machineID: optionalString("machine_id"),
             sourceApp: optionalString("source_app"), toolName: optionalString("tool_name"),

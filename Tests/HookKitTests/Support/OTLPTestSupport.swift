@@ -21,14 +21,17 @@ struct SyntheticSession {
         func event(_ offset: Int64, _ fields: String) -> Event {
             Event(
                 offset: offset,
-                input: #"{"session_id":"\#(s)","transcript_path":"/home/u/.claude/projects/p/\#(s).jsonl","cwd":"/home/u/app",\#(fields)}"#
+                input:
+                    #"{"session_id":"\#(s)","transcript_path":"/home/u/.claude/projects/p/\#(s).jsonl","cwd":"/home/u/app",\#(fields)}"#
             )
         }
         let explore = #""agent_id":"a1f3c9e2b7d4","agent_type":"Explore""#
         let plan = #""agent_id":"b2e4d8f1c6a3","agent_type":"Plan""#
         return [
             event(0, #""hook_event_name":"SessionStart","source":"startup""#),
-            event(100, #""hook_event_name":"UserPromptSubmit","prompt_id":"p-1","prompt":"list the files and find TODOs""#),
+            event(
+                100, #""hook_event_name":"UserPromptSubmit","prompt_id":"p-1","prompt":"list the files and find TODOs""#
+            ),
             event(
                 200,
                 #""hook_event_name":"PreToolUse","prompt_id":"p-1","tool_name":"Bash","tool_use_id":"toolu_01","tool_input":{"command":"ls","description":"List files"}"#
@@ -167,7 +170,8 @@ final class OTLPReceiverProcess: @unchecked Sendable {
         port = found
         client = HTTPClient(
             host: "127.0.0.1", port: found,
-            configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 20_000))
+            configuration: HTTPClientConfiguration(
+                connectTimeoutMilliseconds: 2_000, requestTimeoutMilliseconds: 20_000))
     }
 
     deinit {
@@ -208,13 +212,15 @@ enum OTLPReceiverError: Error {
 enum OTLPDump {
     /// The spans of every `traces` request, each with its resource's attributes under "resource".
     static func spans(_ records: [[String: Any]], protocolName: String? = nil) -> [[String: Any]] {
-        items(records, signal: "traces", protocolName: protocolName, outer: "resource_spans", scope: "scope_spans",
+        items(
+            records, signal: "traces", protocolName: protocolName, outer: "resource_spans", scope: "scope_spans",
             leaf: "spans")
     }
 
     /// The log records of every `logs` request, each with its resource's attributes under "resource".
     static func logs(_ records: [[String: Any]], protocolName: String? = nil) -> [[String: Any]] {
-        items(records, signal: "logs", protocolName: protocolName, outer: "resource_logs", scope: "scope_logs",
+        items(
+            records, signal: "logs", protocolName: protocolName, outer: "resource_logs", scope: "scope_logs",
             leaf: "log_records")
     }
 
