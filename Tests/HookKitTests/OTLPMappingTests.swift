@@ -193,6 +193,43 @@ import Testing
         #expect(Self.attribute(turns[2], "hookkit.incomplete") == nil)
     }
 
+    /// Two foreground subagents run in parallel; each ends before its Agent call returns. One
+    /// call names its subagent; the other fails without an agentId, so its subagent goes under
+    /// the turn once no Agent call of the turn is left running.
+    @Test func foregroundSubagentsWaitForTheAgentCallThatNamesThem() throws {
+        func event(_ offset: Int64, _ fields: String) -> SyntheticSession.Event {
+            .init(offset: offset, input: #"{"session_id":"s3","prompt_id":"p",\#(fields)}"#)
+        }
+        let events = [
+            event(0, #""hook_event_name":"UserPromptSubmit""#),
+            event(1, #""hook_event_name":"PreToolUse","tool_name":"Agent","tool_use_id":"t1""#),
+            event(2, #""hook_event_name":"PreToolUse","tool_name":"Agent","tool_use_id":"t2""#),
+            event(3, #""hook_event_name":"SubagentStart","agent_id":"A","agent_type":"Explore""#),
+            event(4, #""hook_event_name":"SubagentStart","agent_id":"B","agent_type":"Plan""#),
+            event(5, #""hook_event_name":"SubagentStop","agent_id":"B","agent_type":"Plan""#),
+            event(6, #""hook_event_name":"SubagentStop","agent_id":"A","agent_type":"Explore""#),
+            event(
+                7,
+                #""hook_event_name":"PostToolUse","tool_name":"Agent","tool_use_id":"t2","tool_response":{"agentId":"B"}"#
+            ),
+            event(8, #""hook_event_name":"PostToolUseFailure","tool_name":"Agent","tool_use_id":"t1","error":"x""#),
+            event(9, #""hook_event_name":"Stop""#),
+        ]
+        let lines = SyntheticSession.lines(events)
+        // After both stops, neither subagent is sent yet: each waits for its Agent call.
+        let early = Self.map(Array(lines.prefix(7)))
+        #expect(early.batch.spans.isEmpty)
+        let spans = Self.map(lines).batch.spans
+        let id = { (kind: String, key: String) in OTLPSpanID(sessionID: "s3", kind: kind, key: key) }
+        let a = try #require(spans.first { $0.spanID == id("agent", "A") })
+        let b = try #require(spans.first { $0.spanID == id("agent", "B") })
+        #expect(b.parentSpanID == id("tool", "t2"))
+        #expect(a.parentSpanID == id("turn", "p"))
+        #expect(a.endTimeUnixNano - a.startTimeUnixNano == 3_000_000)
+        #expect(spans.allSatisfy { Self.attribute($0, "hookkit.incomplete") == nil })
+        #expect(spans.count == 5)
+    }
+
     @Test func timesOutSpansThatNeverEndInEventTime() throws {
         var options = OTLPMappingOptions()
         options.spanTimeoutSeconds = 60
@@ -332,6 +369,26 @@ import Testing
         let mapping = Self.map([Array("not json".utf8), Array(#"{"session_id":"s"}"#.utf8), Array("[1]".utf8)])
         #expect(mapping.skipped.map(\.line) == [0, 1, 2])
         #expect(mapping.batch.isEmpty)
+    }
+
+    /// The payload index the mapper uses agrees with the validating scanner on every member.
+    @Test(arguments: [
+        #"{}"#,
+        #"{"a":1}"#,
+        #"{"k\"ey":"v}]\\","n":-1.5e3,"t":true,"f":false,"z":null}"#,
+        #"{ "nested" : { "x" : [1, {"y": "}"}, "[\"]"] }, "after": "é✓\u00e9", "dup": 1, "dup": 2 }"#,
+        #"{"tool_response":{"status":"async_launched","agentId":"a1"},"e":[],"o":{}}"#,
+    ])
+    func indexesPayloadsLikeTheScanner(text: String) throws {
+        let scanned = try JSONScanner.scan(Array(text.utf8))
+        let index = try #require(MinifiedJSONObject(scanned.minified, range: 0..<scanned.minified.count))
+        #expect(index.members.map(\.key) == scanned.members.map(\.key))
+        #expect(index.members.map(\.range) == scanned.members.map(\.range))
+        #expect(index.members.map(\.kind) == scanned.members.map(\.kind))
+        for member in scanned.members where member.kind == .string {
+            #expect(index.string(member.key) == scanned.string(forKey: member.key))
+        }
+        #expect(MinifiedJSONObject(Array("[1]".utf8), range: 0..<3) == nil)
     }
 
     @Test func derivesIdsFromStableIdsOnly() {

@@ -69,23 +69,20 @@ package struct HookEventRecord: Sendable {
         sourceApp = event.string(forKey: "source_app")
         eventType = event.string(forKey: "hook_event_type") ?? "Unknown"
 
-        // The payload is Claude Code's hook input (an object, unless the hook could not parse it).
-        let payload = Self.scanObject(event, "payload")
-        promptID = payload?.string(forKey: "prompt_id").flatMap(Self.nonEmpty)
-        toolName = payload?.string(forKey: "tool_name").flatMap(Self.nonEmpty)
-        toolUseID = payload?.string(forKey: "tool_use_id").flatMap(Self.nonEmpty)
-        toolInput = payload?.text(forKey: "tool_input")
-        toolResponse = payload?.text(forKey: "tool_response")
-        error = payload?.string(forKey: "error")
-        if let payload, let member = payload.member("is_interrupt") {
-            isInterrupt = payload.minified[member.range].elementsEqual("true".utf8)
-        } else {
-            isInterrupt = false
-        }
+        // The payload is Claude Code's hook input (an object, unless the hook could not parse it),
+        // validated by the scan above: index it without scanning it again.
+        let payload = event.member("payload").flatMap { MinifiedJSONObject(event.minified, range: $0.range) }
+        promptID = payload?.string("prompt_id").flatMap(Self.nonEmpty)
+        toolName = payload?.string("tool_name").flatMap(Self.nonEmpty)
+        toolUseID = payload?.string("tool_use_id").flatMap(Self.nonEmpty)
+        toolInput = payload?.text("tool_input")
+        toolResponse = payload?.text("tool_response")
+        error = payload?.string("error")
+        isInterrupt = payload?.text("is_interrupt")?.elementsEqual("true".utf8) == true
 
         // Lineage: the payload's agent_id names the subagent (the main thread has none, or the
         // session id); the envelope's agent_type says the same for lines written by other clients.
-        let payloadAgent = payload?.string(forKey: "agent_id").flatMap(Self.nonEmpty)
+        let payloadAgent = payload?.string("agent_id").flatMap(Self.nonEmpty)
         if let agent = payloadAgent, agent != sessionID {
             subagentID = agent
         } else if event.string(forKey: "agent_type") == "subagent",
@@ -94,14 +91,12 @@ package struct HookEventRecord: Sendable {
             subagentID = agent
         }
         subagentType =
-            payload?.string(forKey: "agent_type").flatMap(Self.nonEmpty)
+            payload?.string("agent_type").flatMap(Self.nonEmpty)
             ?? (subagentID != nil ? event.string(forKey: "agent_name").flatMap(Self.nonEmpty) : nil)
 
         // Only an Agent tool's response names a subagent: skip scanning the others.
-        if let toolName, Self.agentToolNames.contains(toolName), let payload,
-            let response = Self.scanObject(payload, "tool_response")
-        {
-            launchedAgentID = response.string(forKey: "agentId").flatMap(Self.nonEmpty)
+        if let toolName, Self.agentToolNames.contains(toolName), let response = payload?.object("tool_response") {
+            launchedAgentID = response.string("agentId").flatMap(Self.nonEmpty)
         }
     }
 
@@ -111,18 +106,6 @@ package struct HookEventRecord: Sendable {
 
     /// Whether the event ran in a subagent.
     package var isInSubagent: Bool { subagentID != nil }
-
-    /// The member `key` of `json` scanned on its own, when it is an object.
-    private static func scanObject(_ json: ScannedJSON, _ key: String) -> ScannedJSON? {
-        guard let member = json.member(key), member.kind == .object else { return nil }
-        return json.minified.withUnsafeBufferPointer { buffer -> ScannedJSON? in
-            do {
-                return try JSONScanner.scan(UnsafeBufferPointer(rebasing: buffer[member.range]))
-            } catch {
-                return nil  // unreachable: the enclosing text was validated by the same scanner
-            }
-        }
-    }
 
     private static func nonEmpty(_ text: String) -> String? { text.isEmpty ? nil : text }
 

@@ -159,7 +159,7 @@ package struct OTLPSpanMapper {
         state.insert(
             OTLPOpenSpan(
                 role: .agent, sequence: state.takeSequence(), sessionID: event.sessionID, spanID: id,
-                parentSpanID: link?.toolSpanID ?? turn, parentResolved: link != nil || turn == nil,
+                parentSpanID: link?.toolSpanID ?? turn, parentResolved: link != nil,
                 fallbackParentSpanID: turn, enclosingSpanID: nil, name: "invoke_agent \(name)",
                 startMilliseconds: event.timestampMilliseconds, attributes: attributes, machineID: event.machineID,
                 sourceApp: event.sourceApp))
