@@ -135,7 +135,7 @@ package struct OTLPSpanMapper {
         guard let id = turn(of: event) else { return nil }
         guard let span = state[id], span.role == .turn else { return id }
         if event.eventType == "StopFailure" {
-            let kind = event.error.flatMap { $0.isEmpty ? nil : $0 } ?? "stop_failure"
+            let kind = event.error.flatMap { $0.isEmpty ? nil : String($0.prefix(64)) } ?? "stop_failure"
             state.update(id) {
                 $0.attributes.append(.string("error.type", kind))
                 $0.statusCode = .error
