@@ -21,10 +21,11 @@ package enum FileSystem {
         throw error
     }
 
-    /// Atomically replaces `path` with `bytes` (write to a temporary file, then rename).
+    /// Atomically replaces `path` with `bytes` (write to a temporary file, then rename). The
+    /// temporary file has an unpredictable name and is created exclusively, so nothing planted
+    /// beside `path` is written through; a symbolic link at `path` is replaced, not followed.
     package static func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o600) throws(Errno) {
-        let temporary = path + ".tmp.\(getpid())"
-        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: permissions)
+        let (fd, temporary) = try createUniqueFile(prefix: path + ".tmp.", permissions: permissions)
         do {
             try fd.writeAll(bytes)
             fd.close()

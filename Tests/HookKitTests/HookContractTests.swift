@@ -90,7 +90,8 @@ import Testing
         let lines = result.stderrText.split(separator: "\n")
         #expect(lines.count == 1)
         #expect(
-            lines.first?.contains("event not recorded: cannot open \(file)/spool/queue.jsonl: Not a directory") == true)
+            lines.first?.contains("event not recorded: cannot create \(file)/spool: Not a directory") == true,
+            "\(lines)")
     }
 
     @Test func stdinLeftOpenDoesNotHangTheHook() throws {

@@ -6,7 +6,7 @@ package enum FlushRunner {
     /// A flusher for `configuration`'s spool and hub, or why there cannot be one (an unusable hub
     /// URL or secret: see ``Configuration/problems``).
     package static func makeFlusher(_ configuration: Configuration) throws(FlushFailure) -> Flusher {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
         guard let endpoint = configuration.hubEndpoint else {
             throw FlushFailure(message: Configuration.hubProblem(configuration.hub) ?? "unusable hub URL")
         }
@@ -24,15 +24,17 @@ package enum FlushRunner {
 
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
-    /// without touching the network, then leaves.
+    /// without touching the network (but keeping the queue within its bounds), then leaves; it
+    /// also leaves when ``FlusherLifetime`` says so. A refused spool (see ``Spool/prepare()``) is
+    /// left untouched: `status` says why.
     package static func runBackground(configuration: Configuration) {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
         let settings = configuration.delivery
         let fresh: Flusher
         do {
             fresh = try makeFlusher(configuration)
         } catch {
-            SpoolState.record(error.message, in: spool)
+            if spool.problem() == nil { SpoolState.record(error.message, in: spool) }
             return
         }
         while true {
@@ -41,37 +43,33 @@ package enum FlushRunner {
                 guard let taken = try FlusherLock.acquire(spool) else { return }  // another flusher runs
                 lock = taken
             } catch {
-                SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                if case .file = error.cause, spool.problem() == nil {
+                    SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                }
                 return
             }
             var flusher = fresh
             flusher.reload()
+            let lifetime = FlusherLifetime(spool: spool, lock: lock, state: flusher.state, settings: settings)
             var idleSince: UInt64?
             loop: while true {
-                let step: Flusher.Step
-                do {
-                    step = try flusher.step()
-                } catch {
-                    // The spool cannot be read or written: say so where status looks, then leave.
-                    SpoolState.record("\(error)", in: spool)
-                    break loop
+                if let reason = lifetime.reasonToLeave(flusher.state, now: Clock.unixMilliseconds()) {
+                    if case .gaveUp = reason { flusher.recordGivingUp() }
+                    lock.release()
+                    return  // and no second look: a removed spool must not be created again
                 }
-                switch step {
+                switch flusher.step() {
                 case .progressed:
                     idleSince = nil
                 case .backingOff(let until):
                     idleSince = nil
-                    Clock.sleep(milliseconds: Int(min(max(until - Clock.unixMilliseconds(), 1), 60_000)))
+                    // Wake at least once a second: the bounds and the reasons to leave are checked.
+                    Clock.sleep(milliseconds: Int(min(max(until - Clock.unixMilliseconds(), 1), 1000)))
                 case .idle:
                     let now = Clock.monotonicNanoseconds()
                     if idleSince == nil {
                         idleSince = now
-                        var state = flusher.state
-                        do {
-                            if try QueueCompaction.compact(spool, state: &state) { flusher.reload() }
-                        } catch {
-                            SpoolState.record("compaction failed: \(error)", in: spool)
-                        }
+                        flusher.compact()
                     }
                     if now - (idleSince ?? now) >= UInt64(settings.lingerMilliseconds) * 1_000_000 { break loop }
                     Clock.sleep(milliseconds: 2)
@@ -90,35 +88,23 @@ package enum FlushRunner {
     package static func drain(
         configuration: Configuration, progress: (Int, Int) -> Void = { _, _ in }
     ) throws(FlushFailure) -> Int {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
         var flusher = try makeFlusher(configuration)
-        guard let lock = takeOverLock(spool) else {
-            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
-        }
+        let lock = try takeOverLock(spool)
         defer { lock.release() }
         flusher.reload()
         let total = SpoolStatus(spool: spool, hub: configuration.hub).queued
         var delivered = 0
         var first = true
         while true {
-            let step: Flusher.Step
-            do {
-                step = try flusher.step(ignoreBackoff: first)
-            } catch {
-                throw FlushFailure(message: "\(error)")
-            }
+            let step = flusher.step(ignoreBackoff: first)
             first = false
             switch step {
             case .progressed(let count):
                 delivered += count
                 progress(delivered, total)
             case .idle:
-                var state = flusher.state
-                do {
-                    _ = try QueueCompaction.compact(spool, state: &state)
-                } catch {
-                    throw FlushFailure(message: "compaction failed: \(error)")
-                }
+                flusher.compact()
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 if left == 0 { return delivered }
                 throw FlushFailure(message: "\(left) events still queued (a write may be in progress)")
@@ -134,10 +120,8 @@ package enum FlushRunner {
     /// `send-event flush --retry-dead`: moves every dead-lettered event back to the queue (records
     /// that hold no event, such as torn lines, stay). Returns how many were moved.
     package static func retryDead(configuration: Configuration) throws(FlushFailure) -> Int {
-        let spool = Spool(directory: configuration.spoolDirectory)
-        guard let lock = takeOverLock(spool) else {
-            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
-        }
+        let spool = configuration.spool
+        let lock = try takeOverLock(spool)
         defer { lock.release() }
         do {
             let (events, others) = try DeadLetters.read(spool)
@@ -159,19 +143,24 @@ package enum FlushRunner {
     }
 
     /// Takes the flusher lock, asking a running background flusher to stop first (it is safe to
-    /// stop at any moment) and waiting up to five seconds for it.
-    static func takeOverLock(_ spool: Spool) -> FlusherLock? {
+    /// stop at any moment) and waiting up to five seconds for it. Fails at once for a spool that
+    /// cannot be used (see ``Spool/prepare()``).
+    static func takeOverLock(_ spool: Spool) throws(FlushFailure) -> FlusherLock {
         for attempt in 0..<500 {
-            if let lock = try? FlusherLock.acquire(spool) { return lock }
+            do {
+                if let lock = try FlusherLock.acquire(spool) { return lock }
+            } catch {
+                throw FlushFailure(message: "\(error)")
+            }
             if attempt == 0, let holder = FlusherLock.holder(spool), holder != getpid() { kill(holder, SIGTERM) }
             Clock.sleep(milliseconds: 10)
         }
-        return nil
+        throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
     }
 
     /// Whether the queue holds bytes past the saved offset.
     package static func hasPendingEvents(_ spool: Spool) -> Bool {
-        guard let info = try? FileSystem.status(spool.queuePath) else { return false }
+        guard let info = try? FileSystem.linkStatus(spool.queuePath) else { return false }
         let state = SpoolState.load(spool)
         return UInt64(info.st_ino) != state.inode ? info.st_size > 0 : Int64(info.st_size) > state.offset
     }

@@ -8,11 +8,14 @@ import HookKitSystem
 /// not wait for it; when the hook exits, the system re-parents it.
 package enum FlusherLauncher {
     /// Spawns `executable flush --background` (by default the running executable) unless a
-    /// flusher already holds the spool's lock. Returns the new process id, or nil when one was
-    /// running (or the spawn failed).
+    /// flusher already holds the spool's lock, or the last one gave up (see ``FlusherLifetime``)
+    /// and its next attempt is not due yet. Returns the new process id, or nil when none was
+    /// started (or the spawn failed).
     @discardableResult
     package static func ensureRunning(_ spool: Spool, executable: String? = nil) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
+        let state = SpoolState.load(spool)
+        if state.gaveUpAt != nil, let next = state.nextAttemptAt, next > Clock.unixMilliseconds() { return nil }
         guard let executable = executable ?? Platform.currentExecutable() else { return nil }
         return spawnDetached([executable, "flush", "--background"])
     }

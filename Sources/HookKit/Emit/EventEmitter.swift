@@ -18,7 +18,7 @@ package final class EventEmitter: Sendable {
     package init(configuration: Configuration = Configuration(), sourceApp: String? = nil) throws(SpoolError) {
         envelope = EventEnvelope(
             configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp)
-        writer = Locked(try QueueWriter(spool: Spool(directory: configuration.spoolDirectory)))
+        writer = Locked(try QueueWriter(spool: configuration.spool))
     }
 
     deinit {

@@ -13,22 +13,34 @@ package final class FlusherLock {
 
     deinit { release() }
 
-    /// Takes the lock without waiting; nil when another process holds it.
-    package static func acquire(_ spool: Spool) throws(Errno) -> FlusherLock? {
-        let fd = try openLockFile(spool)
+    /// Takes the lock without waiting; nil when another process holds it. Prepares the spool
+    /// first (see ``Spool/prepare()``): a refused spool gets no lock file.
+    package static func acquire(_ spool: Spool) throws(SpoolError) -> FlusherLock? {
+        try spool.prepare()
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.openPrivate(spool.lockPath, O_RDWR | O_CREAT)
+        } catch {
+            throw SpoolError(operation: "open", path: spool.lockPath, check: error)
+        }
         var lock = Self.wholeFile(type: F_WRLCK)
         if fcntl(fd.rawValue, F_SETLK, &lock) == -1 {
             let error = Errno.current
             fd.close()
             if error == .wouldBlock || error == .permissionDenied { return nil }
-            throw error
+            throw SpoolError(operation: "lock", path: spool.lockPath, errno: error)
         }
         return FlusherLock(fd: fd)
     }
 
+    /// Which file the lock is held on, to notice the lock file being removed or replaced.
+    package func identity() -> FileIdentity? {
+        try? fd?.identity()
+    }
+
     /// The process holding the lock, or nil when no flusher runs.
     package static func holder(_ spool: Spool) -> pid_t? {
-        guard let fd = try? FileDescriptor.open(spool.lockPath, O_RDWR) else { return nil }
+        guard let fd = try? FileDescriptor.openPrivate(spool.lockPath, O_RDWR) else { return nil }
         defer { fd.close() }
         var lock = wholeFile(type: F_WRLCK)
         guard fcntl(fd.rawValue, F_GETLK, &lock) == 0, lock.l_type != F_UNLCK else { return nil }
@@ -42,15 +54,6 @@ package final class FlusherLock {
         _ = fcntl(fd.rawValue, F_SETLK, &lock)
         fd.close()
         self.fd = nil
-    }
-
-    private static func openLockFile(_ spool: Spool) throws(Errno) -> FileDescriptor {
-        do {
-            return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
-        } catch  where error == .noSuchFileOrDirectory {
-            try FileSystem.createDirectories(spool.directory)
-            return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
-        }
     }
 
     private static func wholeFile(type: Int32) -> flock {
