@@ -110,6 +110,7 @@ sigprocmask(SIG_SETMASK, &noSignals, nil)
 signal(SIGTERM, SIG_DFL)
 signal(SIGINT, SIG_DFL)
 signal(SIGPIPE, SIG_IGN)
+signal(SIGXFSZ, SIG_IGN)  // a store that may not grow fails the write (EFBIG), answered 503, instead of killing the hub
 guard
     let address = SocketAddress(ipLiteral: options.host, port: options.port)
         ?? (options.host == "localhost" ? .loopbackIPv4(port: options.port) : nil)

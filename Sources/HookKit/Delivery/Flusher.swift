@@ -35,6 +35,8 @@ package struct Flusher {
     /// The state as last loaded or saved.
     package private(set) var state: SpoolState
     private var batchLimit: Int
+    /// The state in memory is ahead of `state.json`, whose last save failed.
+    private var unsaved = false
 
     /// Prepares a flusher; loads the spool's state. `signer` signs every request when given.
     package init(spool: Spool, transport: any HubTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings)
@@ -50,6 +52,7 @@ package struct Flusher {
     /// Reads the saved state again (after another process or a compaction changed it).
     package mutating func reload() {
         state = SpoolState.load(spool)
+        unsaved = false
         batchLimit = settings.maxBatchEvents
     }
 
@@ -95,15 +98,21 @@ package struct Flusher {
     private var rewriteThreshold: Int64 { min(QueueCompaction.rewriteThreshold, settings.maxQueueBytes) }
 
     private mutating func attempt(now: Int64, ignoreBackoff: Bool) throws(SpoolError) -> Step {
+        if unsaved {
+            // Nothing goes to the hub before the progress made so far is saved: otherwise the next
+            // flusher would send it again, and again.
+            if !ignoreBackoff, let next = state.nextAttemptAt, next > now { return .backingOff(until: next) }
+            try save()
+        }
         guard let reader = try QueueReader(spool) else {
             if !ignoreBackoff, let next = state.nextAttemptAt, next > now { return .backingOff(until: next) }
             return .idle
         }
-        var state = self.state
+        var resynchronized = state
         let problems = try Self.reading(spool) { () throws(Errno) in
-            try state.resynchronize(with: reader, now: now, backoff: settings.backoff)
+            try resynchronized.resynchronize(with: reader, now: now, backoff: settings.backoff)
         }
-        self.state = state
+        state = resynchronized
         if !problems.isEmpty { try save() }
         let backingOff = !ignoreBackoff && (state.nextAttemptAt ?? 0) > now
         if try dropBeyondBounds(reader) {
@@ -139,6 +148,7 @@ package struct Flusher {
         }
         state.dropped += count
         state.offset = cut
+        state.mark = nil
         state.inflight = nil
         try save()
         return true
@@ -177,6 +187,7 @@ package struct Flusher {
         // dropped) are settled first, and the offset moves past them at once: a batch that then
         // fails and is retried can never dead-letter or count them a second time.
         var settledThrough: Int64?
+        var settledMark: SpoolState.Mark?
         var dropped = 0
         var events: [Event] = []
         var batchEnd = chunk.end
@@ -197,10 +208,12 @@ package struct Flusher {
             }
             if !events.isEmpty { break lines }
             settledThrough = chunk.start + Int64(range.upperBound) + 1
+            settledMark = .init(start: chunk.start + Int64(range.lowerBound), line: chunk.bytes[range])
         }
         if let settledThrough {
             state.dropped += dropped
             state.offset = settledThrough
+            state.mark = settledMark
             state.inflight = nil
             try save()
             return .progressed(delivered: 0)
@@ -252,7 +265,7 @@ package struct Flusher {
                     delivered += 1
                 }
             }
-            succeeded(delivered: delivered, through: batchEnd)
+            succeeded(delivered: delivered, through: batchEnd, last: events.last.map { mark(chunk, $0.range) })
             try save()
             return .progressed(delivered: delivered)
         case 404, 405:
@@ -290,7 +303,7 @@ package struct Flusher {
             switch response.status {
             case 200..<300, 409:
                 delivered += 1
-                succeeded(delivered: 1, through: settledThrough)
+                succeeded(delivered: 1, through: settledThrough, last: mark(chunk, event.range))
             case 408, 429, 500...:
                 return try failed(
                     "hub answered \(response.status)", retryAfter: Self.retryAfter(response), inflight: nil, now: now,
@@ -299,7 +312,7 @@ package struct Flusher {
                 let detail = String(decoding: response.body.prefix(200), as: UTF8.self)
                 try DeadLetters.add(
                     event: chunk.bytes[event.range], reason: "hub answered \(response.status): \(detail)", to: spool)
-                succeeded(delivered: 0, through: settledThrough)
+                succeeded(delivered: 0, through: settledThrough, last: mark(chunk, event.range))
             }
             try save()
         }
@@ -318,8 +331,13 @@ package struct Flusher {
         return try transport.post(path, body: body, headers: headers)
     }
 
-    private mutating func succeeded(delivered: Int, through end: Int64) {
+    private func mark(_ chunk: QueueChunk, _ range: Range<Int>) -> SpoolState.Mark {
+        SpoolState.Mark(start: chunk.start + Int64(range.lowerBound), line: chunk.bytes[range])
+    }
+
+    private mutating func succeeded(delivered: Int, through end: Int64, last: SpoolState.Mark?) {
         state.offset = end
+        state.mark = last
         state.delivered += delivered
         state.failures = 0
         state.failingSince = nil
@@ -357,15 +375,17 @@ package struct Flusher {
         do {
             try save()
         } catch {
-            // Saving is likely what failed: the state stays in memory (no spinning, the right
-            // offset) and the next step saves it again.
+            // Saving is likely what failed: the state stays in memory (the right offset, the
+            // backoff) and the first step after the backoff saves it before anything else.
+            unsaved = true
         }
         return .backingOff(until: until)
     }
 
-    private func save() throws(SpoolError) {
+    private mutating func save() throws(SpoolError) {
         do {
             try state.save(spool)
+            unsaved = false
         } catch {
             throw SpoolError(operation: "save", path: spool.statePath, errno: error)
         }

@@ -53,6 +53,7 @@ package enum QueueCompaction {
             }
             state.offset = 0
             state.inflight = nil
+            state.mark = nil
             try state.save(spool)
             try fd.truncate(to: 0)
             return true
@@ -85,6 +86,7 @@ package enum QueueCompaction {
         state.inode = UInt64(try out.status().st_ino)
         state.offset = 0
         state.inflight = nil
+        state.mark = nil
         try state.save(spool)
     }
 }

@@ -86,6 +86,11 @@ package final class QueueReader {
         return count
     }
 
+    /// Up to `count` bytes at `offset`.
+    package func bytes(at offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        try read(at: offset, count: count)
+    }
+
     /// Whether `offset` is where a line starts: the start of the file, or just after a newline.
     package func isLineStart(_ offset: Int64) throws(Errno) -> Bool {
         guard offset > 0 else { return offset == 0 }

@@ -27,6 +27,8 @@ package struct SpoolState: Sendable, Equatable {
     package var batchUnsupported = false
     /// The batch being attempted, so that a retry sends the same bytes with the same `webhook-id`.
     package var inflight: Inflight?
+    /// The last line handled before ``offset``, to recognise the file the offset is about.
+    package var mark: Mark?
     /// When the current run of failures began (Unix ms); nil after a success.
     package var failingSince: Int64?
     /// When a background flusher gave up after failing for too long (Unix ms): hooks start no new
@@ -44,6 +46,37 @@ package struct SpoolState: Sendable, Equatable {
         /// The hub gave an answer to this batch that was not the documented one: if it does again,
         /// the events go one per request.
         package var isolate = false
+    }
+
+    /// Where the last handled line starts and a digest of its first bytes (which hold its
+    /// `event_uuid`): a queue truncated and filled again is told from the one the offset was
+    /// about even when the offset happens to fall on a line start of the new contents.
+    package struct Mark: Sendable, Equatable {
+        /// Where the line starts.
+        package var start: Int64
+        /// How many of its bytes the digest covers (at most 64).
+        package var length: Int
+        /// SHA-256 of those bytes, the first 16 hexadecimal digits.
+        package var digest: String
+
+        /// The mark of a line starting at `start` whose first bytes are `line` (at most 64 used).
+        package init(start: Int64, line: ArraySlice<UInt8>) {
+            self.start = start
+            let bytes = line.prefix(64)
+            length = bytes.count
+            digest = Self.digest(bytes)
+        }
+
+        init(start: Int64, length: Int, digest: String) {
+            self.start = start
+            self.length = length
+            self.digest = digest
+        }
+
+        /// The digest of `bytes`.
+        static func digest(_ bytes: ArraySlice<UInt8>) -> String {
+            String(SHA256.hash(data: Array(bytes)).hexString.prefix(16))
+        }
     }
 
     /// A fresh state.
@@ -82,6 +115,11 @@ package struct SpoolState: Sendable, Equatable {
         {
             state.inflight = Inflight(id: id, start: start, end: end, isolate: inflight["isolate"] == .bool(true))
         }
+        if let mark = json["mark"], let start = mark["start"]?.integerValue,
+            let length = mark["length"]?.integerValue, let digest = mark["digest"]?.stringValue, (1...64).contains(length)
+        {
+            state.mark = Mark(start: start, length: Int(length), digest: digest)
+        }
         state.failingSince = json["failing_since"]?.integerValue
         state.gaveUpAt = json["gave_up_at"]?.integerValue
         return state
@@ -117,6 +155,15 @@ package struct SpoolState: Sendable, Equatable {
             ]
             if inflight.isolate { fields.append(.init("isolate", .bool(true))) }
             members.append(.init("inflight", .object(fields)))
+        }
+        if let mark {
+            members.append(
+                .init(
+                    "mark",
+                    .object([
+                        .init("start", number(mark.start)), .init("length", number(mark.length)),
+                        .init("digest", .string(mark.digest)),
+                    ])))
         }
         if let failingSince { members.append(.init("failing_since", number(failingSince))) }
         if let gaveUpAt { members.append(.init("gave_up_at", number(gaveUpAt))) }

@@ -23,13 +23,18 @@ extension SpoolState {
             inode = reader.inode
             offset = 0
             inflight = nil
+            mark = nil
         } else if offset < 0 || offset > reader.size {
             problems.append("offset \(offset) lies outside queue.jsonl (\(reader.size) bytes)")
             offset = 0
         } else if !(try reader.isLineStart(offset)) {
             problems.append("offset \(offset) is not at the start of a line (queue.jsonl was truncated or rewritten)")
             offset = 0
+        } else if let mark, offset > 0, !(try Self.matches(mark, reader, before: offset)) {
+            problems.append("the line before offset \(offset) is not the one handled (queue.jsonl was truncated or rewritten)")
+            offset = 0
         }
+        if offset == 0 { mark = nil }
         if let batch = inflight, !(0 <= batch.start && batch.start <= batch.end && batch.end <= reader.size) {
             problems.append("the batch being retried (\(batch.start)..<\(batch.end)) lies outside queue.jsonl")
             inflight = nil
@@ -53,5 +58,12 @@ extension SpoolState {
                 + "; resending from the start of the queue (the hub drops duplicates)"
         }
         return problems
+    }
+
+    /// Whether the marked line is still where it was, whole, before `offset`.
+    private static func matches(_ mark: Mark, _ reader: QueueReader, before offset: Int64) throws(Errno) -> Bool {
+        guard mark.start >= 0, mark.start + Int64(mark.length) < offset else { return false }
+        let bytes = try reader.bytes(at: mark.start, count: mark.length)
+        return bytes.count == mark.length && Mark.digest(bytes[...]) == mark.digest
     }
 }
