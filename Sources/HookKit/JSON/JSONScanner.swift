@@ -79,16 +79,21 @@ package struct ScannedJSON: Sendable {
 /// control characters and escapes, and it never rounds numbers because it never converts them.
 package enum JSONScanner {
     /// Validates `bytes` as one JSON text and returns it minified with its top-level index.
-    package static func scan(_ bytes: [UInt8]) throws(JSONSyntaxError) -> ScannedJSON {
+    /// Containers nested deeper than `maxDepth` levels (the root is level 1) are refused.
+    package static func scan(_ bytes: [UInt8], maxDepth: Int = .max) throws(JSONSyntaxError) -> ScannedJSON {
         let result: Result<ScannedJSON, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONSyntaxError) in try scan(buffer) }
+            Result { () throws(JSONSyntaxError) in try scan(buffer, maxDepth: maxDepth) }
         }
         return try result.get()
     }
 
     /// Validates `bytes` as one JSON text and returns it minified with its top-level index.
-    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> ScannedJSON {
+    /// Containers nested deeper than `maxDepth` levels (the root is level 1) are refused.
+    package static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = .max
+    ) throws(JSONSyntaxError) -> ScannedJSON {
         var scanner = Scanner(input: bytes)
+        scanner.maxDepth = maxDepth
         return try scanner.run()
     }
 }
@@ -99,6 +104,7 @@ private struct Scanner {
     var output: [UInt8] = []
     /// One entry per open container: `true` for an object, `false` for an array.
     var stack: [Bool] = []
+    var maxDepth = Int.max
     var members: [ScannedJSON.Member] = []
     var elements: [ScannedJSON.Element] = []
     // The top-level value being scanned: its key (root objects), kind and start in `output`.
@@ -149,6 +155,9 @@ private struct Scanner {
                 if stack.count == 1 { beginTopLevel(kind) }
                 switch byte {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if stack.count >= maxDepth {
+                        throw JSONSyntaxError(offset: position, reason: "nesting deeper than \(maxDepth) levels")
+                    }
                     let isObject = byte == UInt8(ascii: "{")
                     output.append(byte)
                     position += 1

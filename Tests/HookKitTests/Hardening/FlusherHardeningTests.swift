@@ -43,6 +43,15 @@ import Testing
         try Data(json.utf8).write(to: URL(fileURLWithPath: spool.statePath))
     }
 
+    /// Whether `process` ends within 20 s; if not, it is killed (a child that never ends would
+    /// also stall Foundation's handling of every later child process).
+    func left(_ process: Process) -> Bool {
+        if waitUntil(timeoutSeconds: 20, { !process.isRunning }) { return true }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return false
+    }
+
     func inode() throws -> Int {
         try #require(FileManager.default.attributesOfItem(atPath: spool.queuePath)[.systemFileNumber] as? Int)
     }
@@ -126,6 +135,7 @@ import Testing
             waitUntil(timeoutSeconds: 20) {
                 SpoolState.load(spool).lastError?.contains("dead.jsonl: File too large") == true
             }, "\(SpoolState.load(spool))")
+        #expect(SpoolState.load(spool).nextAttemptAt != nil, "a failure with backoff")
         let failures = SpoolState.load(spool).failures
         usleep(1_000_000)
         #expect(SpoolState.load(spool).failures <= failures + 3, "backing off, not spinning")
@@ -316,7 +326,7 @@ import Testing
         #expect(waitUntil(timeoutSeconds: 20) { SpoolState.load(spool).nextAttemptAt != nil })
         #expect(process.isRunning, "backing off for a minute")
         try FileManager.default.removeItem(atPath: spool.directory)
-        #expect(waitUntil(timeoutSeconds: 20) { !process.isRunning }, "the flusher left")
+        #expect(left(process), "the flusher left")
         #expect(!FileManager.default.fileExists(atPath: spool.directory), "and did not create the spool again")
     }
 
@@ -328,11 +338,7 @@ import Testing
             "CLAUDE_OBSERVABILITY_BACKOFF_BASE_MS": "60000", "CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS": "300",
         ]
         let process = try startThroughShell(":", sendEvent, ["flush", "--background"], environment: environment)
-        defer {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-        #expect(waitUntil(timeoutSeconds: 20) { !process.isRunning }, "the flusher gave up and left")
+        #expect(left(process), "the flusher gave up and left")
         let state = SpoolState.load(spool)
         #expect(state.gaveUpAt != nil)
         let next = try #require(state.nextAttemptAt)

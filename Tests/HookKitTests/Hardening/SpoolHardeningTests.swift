@@ -152,6 +152,7 @@ import Testing
         let uid: UInt32 = 54_321
         #expect(UserAccount.homeDirectory(uid: uid) == nil, "uid \(uid) must have no password entry")
         chmod(directory, 0o755)
+        removeTemporaryDirectory("/tmp/hookkit-\(uid)")  // the old fallback, which must stay unused
         let output = directory + "/stderr"
         // Python drops to that uid, without HOME, and runs the hook with the event on stdin.
         let script = """
