@@ -28,6 +28,7 @@ for argument in "$@"; do
     esac
 done
 project=${project:-$PWD}
+case "$project" in *[[:cntrl:]]*) fail "the project path contains control characters (a newline?); nothing changed" ;; esac
 [ -d "$project" ] || fail "$project is not a folder"
 project=$(cd "$project" && pwd)
 hooks="$project/.claude/hooks"
