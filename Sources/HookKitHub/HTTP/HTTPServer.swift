@@ -203,9 +203,13 @@ package final class HTTPServer: Sendable {
         var response = HTTPServer.errorResponse(503, "too many connections")
         response.headers.set("Retry-After", "1")
         while true {
-            if let request = try? parser.next() {
-                if request.method == "GET", request.path == "/healthz" { response = handler(request) }
-                break
+            do {
+                if let request = try parser.next() {
+                    if request.method == "GET", request.path == "/healthz" { response = handler(request) }
+                    break
+                }
+            } catch {
+                break  // a request with a body, or a bad one: the 503
             }
             let now = Clock.monotonicNanoseconds()
             guard now < deadline,
