@@ -15,18 +15,31 @@ package struct HubConfiguration: Sendable {
     package var maxLimit: Int
     /// The wall clock in Unix seconds (replaceable for tests).
     package var now: @Sendable () -> Int64
+    /// The token `GET /events` must present as `Authorization: Bearer <token>` when ``secrets``
+    /// are set; with secrets and no token, reads are refused (401). Without secrets, reads are open.
+    package var readToken: String?
+    /// Most events in one `POST /events/batch` (413 beyond): the client's batches hold at most 500.
+    package var maxBatchEvents: Int
+    /// Most bytes of events in one `GET /events` answer: the newest events that fit are sent
+    /// (the header `HookKit-Omitted-Events` counts the others), so reads cost bounded memory.
+    package var maxReadBytes: Int
 
-    /// Defaults: no secrets, 300 s tolerance, limit 1000 by default and 10000 at most.
+    /// Defaults: no secrets, 300 s tolerance, limit 1000 by default and 10000 at most, batches
+    /// of at most 500 events, answers of at most 8 MiB of events.
     package init(
         secrets: [String] = [], signatureToleranceSeconds: Int64 = 300,
         defaultLimit: Int = 1000, maxLimit: Int = 10_000,
-        now: @escaping @Sendable () -> Int64 = { Clock.unixSeconds() }
+        now: @escaping @Sendable () -> Int64 = { Clock.unixSeconds() },
+        readToken: String? = nil, maxBatchEvents: Int = 500, maxReadBytes: Int = 8 << 20
     ) {
         self.secrets = secrets
         self.signatureToleranceSeconds = signatureToleranceSeconds
         self.defaultLimit = defaultLimit
         self.maxLimit = maxLimit
         self.now = now
+        self.readToken = readToken
+        self.maxBatchEvents = maxBatchEvents
+        self.maxReadBytes = maxReadBytes
     }
 }
 
@@ -36,13 +49,14 @@ package struct HubConfiguration: Sendable {
 /// | request | answers |
 /// |---|---|
 /// | `POST /events` | 201 `{"status":"stored","event_uuid":…}`, 409 `{"status":"duplicate","event_uuid":…}`, 400, 401, 413 |
-/// | `POST /events/batch` | 200 `{"accepted":N,"duplicates":N,"rejected":[{"index":i,"event_uuid":…|null,"error":…}]}`, 400, 401, 413 |
-/// | `GET /events?session_id=&limit=` | 200 JSON array, oldest first, of the newest `limit` events (of the session, or of all sessions); 400 for a bad `limit` |
-/// | `GET /healthz` | 200 `{"status":"ok","events":N}`, or 503 when the store cannot write |
+/// | `POST /events/batch` | 200 `{"accepted":N,"duplicates":N,"rejected":[{"index":i,"event_uuid":…|null,"error":…}]}`, 400, 401, 413 (more than 500 events) |
+/// | `GET /events?session_id=&limit=` | 200 JSON array, oldest first, of the newest `limit` events (of the session, or of all sessions) that fit in 8 MiB; 400 for a bad `limit`; 401 without the read token when a secret is set |
+/// | `GET /healthz` | 200 `{"status":"ok","events":N}`, or 503 while the store cannot write |
 ///
 /// Other paths answer 404, other methods 405 with `Allow`. Errors have the body
 /// `{"error":"…"}`; a store failure answers 503 with `Retry-After`. Responses are sent only after
-/// the events are durable. Reads are not signed: keep the hub on loopback or behind a proxy.
+/// the events are durable. With a secret, the signature headers are checked before a body is read
+/// (``checkHead(_:)``) and reads need the read token.
 package final class Hub: Sendable {
     /// The store.
     package let store: EventStore
@@ -112,8 +126,11 @@ package final class Hub: Sendable {
         if let refusal = authenticate(request) { return refusal }
         let scanned: ScannedJSON
         do {
-            scanned = try JSONScanner.scan(request.body)
+            // Counted while scanning: a huge array is refused at its 501st element, before it
+            // costs an index entry (or a `rejected` entry in the answer) per element.
+            scanned = try JSONScanner.scan(request.body, maxRootElements: configuration.maxBatchEvents)
         } catch {
+            if error.isLimit { return Hub.error(413, "a batch holds at most \(configuration.maxBatchEvents) events") }
             return Hub.error(400, "invalid JSON: \(error)")
         }
         guard scanned.rootKind == .array else { return Hub.error(400, "a batch must be a JSON array of events") }
@@ -161,6 +178,7 @@ package final class Hub: Sendable {
     }
 
     private func getEvents(_ request: HTTPRequest) -> HTTPResponse {
+        if let refusal = authorizeRead(request) { return refusal }
         var limit = configuration.defaultLimit
         if let text = request.query("limit") {
             guard !text.isEmpty, text.utf8.count <= 18, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
@@ -171,14 +189,18 @@ package final class Hub: Sendable {
         var session = request.query("session_id")
         if session?.isEmpty == true { session = nil }
         do {
-            return .json(200, try store.jsonArray(sessionID: session, limit: limit))
+            let (bytes, omitted) = try store.jsonArray(
+                sessionID: session, limit: limit, maxBytes: configuration.maxReadBytes)
+            var response = HTTPResponse.json(200, bytes)
+            if omitted > 0 { response.headers.set("HookKit-Omitted-Events", String(omitted)) }
+            return response
         } catch {
             return Hub.unavailable(error.message)
         }
     }
 
     private func healthz() -> HTTPResponse {
-        if let failure = store.failureReason { return Hub.unavailable(failure) }
+        if let failure = store.writeProblem { return Hub.unavailable(failure) }
         var body: [UInt8] = []
         JSONWriter.append("{\"status\":\"ok\",\"events\":", to: &body)
         JSONWriter.appendInteger(store.count, to: &body)

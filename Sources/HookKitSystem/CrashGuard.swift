@@ -8,6 +8,9 @@ package enum CrashGuard {
     /// Installs the handlers. Call first thing in `main`.
     package static func install() {
         signal(SIGPIPE, SIG_IGN)
+        // A file that may not grow (RLIMIT_FSIZE) fails the write with EFBIG, reported like a
+        // full disk, instead of killing the process.
+        signal(SIGXFSZ, SIG_IGN)
         for signalNumber in [SIGTRAP, SIGILL, SIGSEGV, SIGBUS, SIGFPE, SIGABRT] {
             signal(signalNumber) { _ in
                 let message: StaticString = "send-event: internal error; event may be lost (exiting 0)\n"

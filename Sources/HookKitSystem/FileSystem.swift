@@ -21,11 +21,16 @@ package enum FileSystem {
         throw error
     }
 
-    /// Atomically replaces `path` with `bytes` (write to a temporary file, then rename).
-    package static func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt16 = 0o600) throws(Errno) {
-        let temporary = path + ".tmp.\(getpid())"
-        let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: permissions)
+    /// Atomically replaces `path` with `bytes` (write to a temporary file, then rename). The
+    /// temporary file has an unpredictable name and is created exclusively, so nothing planted
+    /// beside `path` is written through; a symbolic link at `path` is replaced, not followed.
+    /// With `owner`, the new file gets that owner and group (when this process may give them).
+    package static func replaceFile(
+        _ path: String, with bytes: [UInt8], permissions: UInt16 = 0o600, owner: (uid_t, gid_t)? = nil
+    ) throws(Errno) {
+        let (fd, temporary) = try createUniqueFile(prefix: path + ".tmp.", permissions: permissions)
         do {
+            if let owner, owner.0 != geteuid() || owner.1 != getegid() { _ = fchown(fd.rawValue, owner.0, owner.1) }
             try fd.writeAll(bytes)
             fd.close()
         } catch {

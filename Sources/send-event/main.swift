@@ -89,7 +89,7 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
         configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp,
         eventTypeOverride: eventType)
     let input = StandardInputReader.read()
-    let spool = Spool(directory: configuration.spoolDirectory)
+    let spool = configuration.spool
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
     // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
@@ -134,7 +134,7 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
 
 func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
     let configuration = Configuration()
-    var status = SpoolStatus(spool: Spool(directory: configuration.spoolDirectory), hub: configuration.hub)
+    var status = SpoolStatus(spool: configuration.spool, hub: configuration.hub)
     // A configuration problem stops delivery before any attempt: it is the error to show.
     if !configuration.problems.isEmpty {
         status.lastError = (configuration.problems + [status.lastError].compactMap { $0 }).joined(separator: "; ")

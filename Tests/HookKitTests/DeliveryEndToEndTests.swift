@@ -31,9 +31,10 @@ import Testing
         while try storedIDs(hub).count < count && Date() < deadline { usleep(5_000) }
     }
 
-    func queueDirectly(_ count: Int, session: String) throws -> [String] {
+    /// Queues events for `hub` (the spool records the hub it is for: one spool, one hub).
+    func queueDirectly(_ count: Int, session: String, hub: HubProcess? = nil, port: UInt16? = nil) throws -> [String] {
         let emitter = try EventEmitter(
-            configuration: Configuration(environment: environment(hub: nil)), deliversInBackground: false)
+            configuration: Configuration(environment: environment(hub: hub, port: port)), deliversInBackground: false)
         return try (0..<count).map { index in
             try emitter.send(Array(#"{"session_id":"\#(session)","hook_event_name":"PreToolUse","i":\#(index)}"#.utf8))
                 .uuidString
@@ -63,8 +64,8 @@ import Testing
     @Test func aFlusherKilledFiftyTimesMidDrainLosesAndDuplicatesNothing() throws {
         defer { removeTemporaryDirectory(directory) }
         let stress = ProcessInfo.processInfo.environment["HOOKKIT_STRESS"] != nil
-        let sent = try queueDirectly(stress ? 50_000 : 10_000, session: "kill")
         let hub = try HubProcess.start(directory: directory)
+        let sent = try queueDirectly(stress ? 50_000 : 10_000, session: "kill", hub: hub)
         var generator = SystemRandomGenerator()
         for _ in 0..<50 {
             let flusher = Process()
@@ -89,7 +90,7 @@ import Testing
         defer { removeTemporaryDirectory(directory) }
         let hub = try HubProcess.start(directory: directory)
         defer { stopFlusher() }
-        let before = try queueDirectly(2000, session: "during")
+        let before = try queueDirectly(2000, session: "during", hub: hub)
         let writers = try (0..<8).map { writer in
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -141,7 +142,7 @@ import Testing
         defer { removeTemporaryDirectory(directory) }
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let hub = try HubProcess.start(directory: directory, arguments: ["--secret", secret])
-        _ = try queueDirectly(3, session: "signed")
+        _ = try queueDirectly(3, session: "signed", hub: hub)
         let wrong = try runProcess(
             sendEvent, ["flush"], environment: environment(hub: hub, ["CLAUDE_OBSERVABILITY_SECRET": "not-it"]))
         #expect(wrong.status == 0, "refused events are settled: dead-lettered")
@@ -159,7 +160,7 @@ import Testing
 
     @Test func flushFailsWithOneLineWhenTheHubIsDown() throws {
         defer { removeTemporaryDirectory(directory) }
-        _ = try queueDirectly(2, session: "down")
+        _ = try queueDirectly(2, session: "down", port: 9)
         let result = try runProcess(sendEvent, ["flush"], environment: environment(hub: nil, port: 9))
         #expect(result.status == 1)
         let lines = result.stderrText.split(separator: "\n")

@@ -71,7 +71,9 @@ import Testing
 
     @Test func permissionsAreKeptAndASymbolicLinkIsWrittenThrough() throws {
         defer { removeTemporaryDirectory(project) }
-        let real = project + "/dotfiles/claude-settings.json"
+        // A link within the project's .claude folder (one outside it is refused: see
+        // InstallerHardeningTests).
+        let real = project + "/.claude/shared/claude-settings.json"
         try write(#"{"theme":"dark"}"#, to: real)
         chmod(real, 0o600)
         try FileManager.default.createDirectory(atPath: project + "/.claude", withIntermediateDirectories: true)

@@ -162,16 +162,19 @@ import Testing
         #expect(refusal.kind == .connect)
         #expect(refusal.message.hasPrefix("hookkit-tls: cannot connect to 127.0.0.1:\(closedPort)"), "\(refusal)")
 
-        // A server that accepts TCP but never answers the handshake: a timeout, in time.
+        // A server that accepts TCP but never answers the handshake: a timeout, within its bound.
+        // Which phase the short deadline hits (the connection, the handshake, or the helper not
+        // reporting in time) depends on the machine's load, so only the kind, the address and the
+        // bound are asserted.
         let silent = try Socket.listening(on: .loopbackIPv4(port: 0))
         defer { silent.close() }
         let silentPort = try silent.localAddress().port
         let stalled = try client("https://127.0.0.1:\(silentPort)", caFile: nil, connectTimeoutMilliseconds: 300)
         let started = Date()
         let timeout = try #require(failure { () throws(HTTPClientError) in try stalled.get("/") })
-        #expect(timeout.kind == .timeout)
-        #expect(timeout.message == "hookkit-tls: TLS handshake with 127.0.0.1:\(silentPort) timed out")
-        #expect(Date().timeIntervalSince(started) < 2)
+        #expect(timeout.kind == .timeout, "\(timeout)")
+        #expect(timeout.message.contains("127.0.0.1:\(silentPort) timed out"), "\(timeout)")
+        #expect(Date().timeIntervalSince(started) < 10, "bounded by the deadline, not by the silent server")
     }
 
     /// The production path: the static send-event's detached flusher delivers to an https hub

@@ -106,9 +106,11 @@ public struct Configuration: Sendable {
         traceParent = value("TRACEPARENT")
         caFile = value("CLAUDE_OBSERVABILITY_CA_FILE")
         tlsHelper = value("CLAUDE_OBSERVABILITY_TLS_HELPER")
+        // Without any home folder there is no private place for the spool: "" makes the spool
+        // refuse to record anything, saying why (never a shared fallback such as /tmp).
+        let spoolFolder = Self.folderName(forHub: hub)
         spoolDirectory =
-            value("CLAUDE_OBSERVABILITY_SPOOL")
-            ?? Self.stateDirectory(lookup: value) + "/" + Self.folderName(forHub: hub)
+            value("CLAUDE_OBSERVABILITY_SPOOL") ?? Self.stateDirectory(lookup: value).map { $0 + "/" + spoolFolder } ?? ""
 
         var delivery = DeliverySettings()
         if let bytes = integer("CLAUDE_OBSERVABILITY_MAX_QUEUE_BYTES", minimum: 1024) { delivery.maxQueueBytes = bytes }
@@ -121,9 +123,13 @@ public struct Configuration: Sendable {
             capMilliseconds: integer("CLAUDE_OBSERVABILITY_BACKOFF_CAP_MS", minimum: 1)
                 ?? Backoff.standard.capMilliseconds)
         if let linger = integer("CLAUDE_OBSERVABILITY_LINGER_MS") { delivery.lingerMilliseconds = Int(min(linger, 60_000)) }
+        if let giveUp = integer("CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS") { delivery.giveUpMilliseconds = giveUp }
         self.delivery = delivery
         self.problems = problems
     }
+
+    /// The spool of this configuration: its folder, used only for its hub (see ``Spool/prepare()``).
+    package var spool: Spool { Spool(directory: spoolDirectory, hub: hub) }
 
     /// The hub as an endpoint; `nil` when ``hub`` is not a usable URL (see ``problems``).
     package var hubEndpoint: HTTPEndpoint? { Self.hubProblem(hub) == nil ? HTTPEndpoint(url: hub) : nil }
@@ -172,9 +178,11 @@ public struct Configuration: Sendable {
     /// The user's state directory for HookKit: `$XDG_STATE_HOME/hookkit`, else
     /// `~/Library/Application Support/HookKit` on macOS and `~/.local/state/hookkit` elsewhere.
     /// Never inside a project's work tree.
-    static func stateDirectory(lookup value: (String) -> String?) -> String {
+    /// The home folder is `HOME`, else the password database's entry for the user; nil without
+    /// either.
+    static func stateDirectory(lookup value: (String) -> String?) -> String? {
         if let state = value("XDG_STATE_HOME"), state.hasPrefix("/") { return state + "/hookkit" }
-        let home = value("HOME") ?? "/tmp/hookkit-\(getuid())"
+        guard let home = value("HOME") ?? UserAccount.homeDirectory() else { return nil }
         return home + "/" + Platform.stateFolder
     }
 

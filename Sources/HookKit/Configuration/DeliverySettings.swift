@@ -14,6 +14,10 @@ package struct DeliverySettings: Sendable, Equatable {
     /// How long a background flusher waits for more events once the queue is empty
     /// (`CLAUDE_OBSERVABILITY_LINGER_MS`, default 1000, at most 60000).
     package var lingerMilliseconds = 1000
+    /// How long a background flusher keeps retrying a delivery that fails without a break before
+    /// it leaves (`CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS`, default 600000: 10 minutes); the next
+    /// hook after the next attempt's time, or `send-event flush`, starts delivery again.
+    package var giveUpMilliseconds: Int64 = 600_000
 
     /// The defaults.
     package init() {}

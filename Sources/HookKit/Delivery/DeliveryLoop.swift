@@ -17,47 +17,38 @@ package enum DeliveryLoop {
         case backingOff(until: Int64)
         /// `pause` said to stop.
         case stopped
-        /// The spool could not be read or written: the reason (also recorded as its last error).
-        case failed(String)
+        /// `shouldLeave` said to leave (see ``FlusherLifetime``).
+        case left
     }
 
     /// Delivers until the queue has stayed empty for `lingerMilliseconds`. While the hub backs
-    /// off it sleeps (holding the lock, so hooks start no other flusher) when
-    /// `sleepsThroughBackoff`, else it returns. `pause(ms)` waits about `ms` milliseconds and
-    /// returns whether to go on; it may return early. It is also called with 0 after every step that
-    /// made progress, so that a holder that must let go can say so between batches.
+    /// off it sleeps (holding the lock, so hooks start no other flusher; waking at least once a
+    /// second, so that the queue's bounds and `shouldLeave` are checked) when
+    /// `sleepsThroughBackoff`, else it returns. `shouldLeave` is asked before every step.
+    /// `pause(ms)` waits about `ms` milliseconds and returns whether to go on; it may return
+    /// early. It is also called with 0 after every step that made progress, so that a holder that
+    /// must let go can say so between batches. The ``Flusher`` itself records every failure
+    /// (network or spool) as the spool's last error, with backoff, so nothing here can spin.
     package static func run(
-        _ flusher: inout Flusher, lingerMilliseconds: Int, sleepsThroughBackoff: Bool, pause: (Int) -> Bool
+        _ flusher: inout Flusher, lingerMilliseconds: Int, sleepsThroughBackoff: Bool,
+        shouldLeave: (SpoolState) -> Bool = { _ in false }, pause: (Int) -> Bool
     ) -> End {
-        let spool = flusher.spool
         var idleSince: UInt64?
         while true {
-            let step: Flusher.Step
-            do {
-                step = try flusher.step()
-            } catch {
-                SpoolState.record("\(error)", in: spool)
-                return .failed(error.description)
-            }
-            switch step {
+            if shouldLeave(flusher.state) { return .left }
+            switch flusher.step() {
             case .progressed:
                 idleSince = nil
                 if !pause(0) { return .stopped }
             case .backingOff(let until):
                 idleSince = nil
                 guard sleepsThroughBackoff else { return .backingOff(until: until) }
-                if !pause(Int(min(max(until - Clock.unixMilliseconds(), 1), 60_000))) { return .stopped }
+                if !pause(Int(min(max(until - Clock.unixMilliseconds(), 1), 1000))) { return .stopped }
             case .idle:
                 let now = Clock.monotonicNanoseconds()
                 if idleSince == nil {
                     idleSince = now
-                    var state = flusher.state
-                    do {
-                        if try QueueCompaction.compact(spool, state: &state) { flusher.reload() }
-                    } catch {
-                        SpoolState.record("compaction failed: \(error)", in: spool)
-                        flusher.reload()
-                    }
+                    flusher.compact()
                 }
                 if now - (idleSince ?? now) >= UInt64(max(0, lingerMilliseconds)) * 1_000_000 { return .drained }
                 if !pause(2) { return .stopped }

@@ -214,8 +214,7 @@ private final class Core: @unchecked Sendable {
         case .drained: return FlushRunner.hasPendingEvents(spool) ? .again : .idle
         case .backingOff(let until): return .retry(afterMilliseconds: until - Clock.unixMilliseconds())
         // Let whoever asked have the lock (a flush in this process wakes the thread when done).
-        case .stopped: return .retry(afterMilliseconds: busyRetryMilliseconds)
-        case .failed: return .failed
+        case .stopped, .left: return .retry(afterMilliseconds: busyRetryMilliseconds)
         }
     }
 

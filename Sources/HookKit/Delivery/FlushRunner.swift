@@ -6,7 +6,7 @@ package enum FlushRunner {
     /// A flusher for `configuration`'s spool and hub, or why there cannot be one (an unusable hub
     /// URL or secret: see ``Configuration/problems``).
     package static func makeFlusher(_ configuration: Configuration) throws(FlushFailure) -> Flusher {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
         guard let endpoint = configuration.hubEndpoint else {
             let reason = Configuration.hubProblem(configuration.hub) ?? "unusable"
             throw FlushFailure(message: "hub URL '\(Configuration.shown(configuration.hub))' is not usable: \(reason)")
@@ -25,15 +25,18 @@ package enum FlushRunner {
 
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
-    /// without touching the network, then leaves. The loop is ``DeliveryLoop``, which an
-    /// ``EventEmitter``'s delivery thread runs too.
+    /// without touching the network (but keeping the queue within its bounds), then leaves; it
+    /// also leaves when ``FlusherLifetime`` says so. The loop is ``DeliveryLoop``, which an
+    /// ``EventEmitter``'s delivery thread runs too. A refused spool (see ``Spool/prepare()``) is
+    /// left untouched: `status` says why.
     package static func runBackground(configuration: Configuration) {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
+        let settings = configuration.delivery
         let fresh: Flusher
         do {
             fresh = try makeFlusher(configuration)
         } catch {
-            SpoolState.record(error.message, in: spool)
+            if spool.problem() == nil { SpoolState.record(error.message, in: spool) }
             return
         }
         while true {
@@ -42,20 +45,31 @@ package enum FlushRunner {
                 guard let taken = try FlusherLock.acquire(spool) else { return }  // another flusher runs
                 lock = taken
             } catch {
-                SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                if case .file = error.cause, spool.problem() == nil {
+                    SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
+                }
                 return
             }
             var flusher = fresh
             flusher.reload()
-            let end = DeliveryLoop.run(
-                &flusher, lingerMilliseconds: configuration.delivery.lingerMilliseconds, sleepsThroughBackoff: true
+            let lifetime = FlusherLifetime(spool: spool, lock: lock, state: flusher.state, settings: settings)
+            var leaving: FlusherLifetime.Reason?
+            _ = DeliveryLoop.run(
+                &flusher, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: true,
+                shouldLeave: { state in
+                    leaving = lifetime.reasonToLeave(state, now: Clock.unixMilliseconds())
+                    return leaving != nil
+                }
             ) { milliseconds in
                 Clock.sleep(milliseconds: milliseconds)
                 return true
             }
+            if let leaving {
+                if case .gaveUp = leaving { flusher.recordGivingUp() }
+                lock.release()
+                return  // and no second look: a removed spool must not be created again
+            }
             lock.release()
-            // The spool cannot be read or written (recorded): retrying at once would only spin.
-            if case .failed = end { return }
             // A hook that appended just before the release saw the lock held and started no
             // flusher: look once more, and carry on if anything is waiting.
             if !hasPendingEvents(spool) { return }
@@ -71,11 +85,9 @@ package enum FlushRunner {
         configuration: Configuration, holder: FlusherLock.Holder = .flusherProcess,
         progress: (Int, Int) -> Void = { _, _ in }
     ) throws(FlushFailure) -> Int {
-        let spool = Spool(directory: configuration.spoolDirectory)
+        let spool = configuration.spool
         var flusher = try makeFlusher(configuration)
-        guard let lock = takeOverLock(spool, as: holder) else {
-            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
-        }
+        let lock = try takeOverLock(spool, as: holder)
         defer { lock.release() }
         flusher.reload()
         let total = SpoolStatus(spool: spool, hub: configuration.hub).queued
@@ -83,12 +95,7 @@ package enum FlushRunner {
         var first = true
         var idleBefore = false
         while true {
-            let step: Flusher.Step
-            do {
-                step = try flusher.step(ignoreBackoff: first)
-            } catch {
-                throw FlushFailure(message: "\(error)")
-            }
+            let step = flusher.step(ignoreBackoff: first)
             first = false
             switch step {
             case .progressed(let count):
@@ -96,12 +103,7 @@ package enum FlushRunner {
                 idleBefore = false
                 progress(delivered, total)
             case .idle:
-                var state = flusher.state
-                do {
-                    _ = try QueueCompaction.compact(spool, state: &state)
-                } catch {
-                    throw FlushFailure(message: "compaction failed: \(error)")
-                }
+                flusher.compact()
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 if left == 0 { return delivered }
                 // Appended since the step looked: deliver those too, unless nothing moved since
@@ -123,10 +125,8 @@ package enum FlushRunner {
     /// `send-event flush --retry-dead`: moves every dead-lettered event back to the queue (records
     /// that hold no event, such as torn lines, stay). Returns how many were moved.
     package static func retryDead(configuration: Configuration) throws(FlushFailure) -> Int {
-        let spool = Spool(directory: configuration.spoolDirectory)
-        guard let lock = takeOverLock(spool) else {
-            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
-        }
+        let spool = configuration.spool
+        let lock = try takeOverLock(spool)
         defer { lock.release() }
         do {
             let (events, others) = try DeadLetters.read(spool)
@@ -148,14 +148,25 @@ package enum FlushRunner {
     }
 
     /// Takes the flusher lock, asking its holder to step aside first and waiting up to five
-    /// seconds for it (see ``FlusherLock/takeOver(_:as:timeoutMilliseconds:)``).
-    static func takeOverLock(_ spool: Spool, as holder: FlusherLock.Holder = .flusherProcess) -> FlusherLock? {
-        FlusherLock.takeOver(spool, as: holder)
+    /// seconds for it (see ``FlusherLock/takeOver(_:as:timeoutMilliseconds:)``). Fails at once for
+    /// a spool that cannot be used (see ``Spool/prepare()``).
+    static func takeOverLock(
+        _ spool: Spool, as holder: FlusherLock.Holder = .flusherProcess
+    ) throws(FlushFailure) -> FlusherLock {
+        do {
+            try spool.prepare()
+        } catch {
+            throw FlushFailure(message: "\(error)")
+        }
+        guard let lock = FlusherLock.takeOver(spool, as: holder) else {
+            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
+        }
+        return lock
     }
 
     /// Whether the queue holds bytes past the saved offset.
     package static func hasPendingEvents(_ spool: Spool) -> Bool {
-        guard let info = try? FileSystem.status(spool.queuePath) else { return false }
+        guard let info = try? FileSystem.linkStatus(spool.queuePath) else { return false }
         let state = SpoolState.load(spool)
         return UInt64(info.st_ino) != state.inode ? info.st_size > 0 : Int64(info.st_size) > state.offset
     }

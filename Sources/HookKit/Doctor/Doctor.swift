@@ -259,13 +259,13 @@ package enum Doctor {
     }
 
     static func queueCheck(_ configuration: Configuration) -> DoctorCheck {
-        let status = SpoolStatus(spool: Spool(directory: configuration.spoolDirectory), hub: configuration.hub)
+        let status = SpoolStatus(spool: configuration.spool, hub: configuration.hub)
         var detail = "\(status.queued) queued, \(status.dead) dead letters"
         if let lastError = status.lastError { detail += ", last error: \(lastError)" }
         if status.dead > 0 {
             return .fail(
                 "queue", detail,
-                fix: "see \(Spool(directory: configuration.spoolDirectory).deadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead")
+                fix: "see \(configuration.spool.deadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead")
         }
         if status.lastError != nil {
             return .fail("queue", detail, fix: "send-event flush delivers now and says why it cannot")

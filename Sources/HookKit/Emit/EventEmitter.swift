@@ -54,7 +54,7 @@ public final class EventEmitter: Sendable {
         envelope = EventEnvelope(
             configuration: configuration, machineID: MachineID.current(), sourceAppOverride: sourceApp)
         do {
-            writer = Locked(try QueueWriter(spool: Spool(directory: configuration.spoolDirectory)))
+            writer = Locked(try QueueWriter(spool: configuration.spool))
         } catch {
             throw HookKitError(error)
         }

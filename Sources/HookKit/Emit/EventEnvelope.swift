@@ -41,6 +41,11 @@ package struct EventEnvelope: Sendable {
 
     /// How much of an input that is not valid JSON is kept, before escaping.
     package static let rawInputCap = 64 * 1024
+    /// The deepest nesting kept as a JSON payload (the payload object is level 1): many JSON
+    /// readers refuse deeper texts (serde_json stops at 128, Python at its recursion limit), and a
+    /// hub that stores one would break every read that includes it. Deeper input is kept as
+    /// `payload.raw` with `payload_error`.
+    package static let maxPayloadDepth = 256
 
     /// Creates an envelope for events of this process.
     package init(
@@ -145,7 +150,7 @@ private struct Payload {
         }
         let scanned: ScannedJSON
         do {
-            scanned = try JSONScanner.scan(input.bytes)
+            scanned = try JSONScanner.scan(input.bytes, maxDepth: EventEnvelope.maxPayloadDepth)
         } catch {
             if error.reason == "empty input" {
                 text = Array("{}".utf8)

@@ -23,6 +23,10 @@ package enum StandardInputReader {
         while true {
             let now = Clock.monotonicNanoseconds()
             guard now < deadline else {
+                // A writer that never closes stdin but sent a whole event: that is the event.
+                if total == bytes.count, (try? JSONScanner.scan(bytes))?.rootKind == .object {
+                    return HookInput(bytes: bytes)
+                }
                 return HookInput(
                     bytes: bytes, originalByteCount: total,
                     readProblem: "stdin still open after \(timeoutMilliseconds) ms")

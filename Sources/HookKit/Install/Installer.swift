@@ -12,7 +12,10 @@ import HookKitSystem
 ///   what an install added, and makes no backup.)
 /// - The new text replaces the file atomically (temporary file, then `rename`), keeps its
 ///   permissions (0644 for a new file), is indented by two spaces like Claude Code's own writes,
-///   and keeps every key in its order. A symbolic link is written through, not replaced.
+///   and keeps every key in its order. A symbolic link is written through, not replaced, when its
+///   target lies inside the project's `.claude` folder; any other link is refused, and so is a
+///   read-only file (see ``writableTarget(_:projectDirectory:)``). Concurrent runs on one project
+///   take turns (``ProjectLock``).
 package enum Installer {
     /// What one run did.
     package struct Report: Sendable, Equatable {
@@ -89,13 +92,16 @@ package enum Installer {
         projectDirectory: String, backup makeBackup: Bool,
         _ transform: (JSONValue, inout Report) throws(InstallerError) -> JSONValue?
     ) throws(InstallerError) -> Report {
+        guard !containsControlCharacters(projectDirectory) else { throw .controlCharacters(projectDirectory) }
         guard let project = try? FileSystem.status(projectDirectory), (project.st_mode & S_IFMT) == S_IFDIR else {
             throw .projectNotFound(projectDirectory)
         }
+        let lock = try ProjectLock.acquire(projectDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let path = settingsPath(projectDirectory: projectDirectory)
         var report = Report(settingsPath: path)
         let backup = path + backupSuffix
-        let target = resolvedPath(path)
+        let (target, owner) = try writableTarget(path, projectDirectory: projectDirectory)
         let original: [UInt8]?
         let mode: UInt16
         do {
@@ -130,7 +136,7 @@ package enum Installer {
             if original == nil {
                 try FileSystem.createDirectories(directory(of: path), permissions: 0o755)
             }
-            try FileSystem.replaceFile(target, with: render(updated), permissions: mode)
+            try FileSystem.replaceFile(target, with: render(updated), permissions: mode, owner: owner)
             chmod(target, mode_t(mode))  // the mode asked for, whatever the umask took off
         } catch {
             throw .fileSystem(path: target, action: "write", error)
@@ -145,13 +151,6 @@ package enum Installer {
         Array((settings.serialized(pretty: true) + "\n").utf8)
     }
 
-    /// `path` with symbolic links resolved when it exists, else `path`.
-    private static func resolvedPath(_ path: String) -> String {
-        guard let resolved = realpath(path, nil) else { return path }
-        defer { free(resolved) }
-        return String(cString: resolved)
-    }
-
     private static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return String(path[..<slash])
@@ -159,7 +158,7 @@ package enum Installer {
 
     /// Creates `path` with `bytes`; fails when it exists.
     private static func writeNew(_ path: String, _ bytes: [UInt8], permissions: UInt16) throws(Errno) {
-        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL, permissions: permissions)
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, permissions: permissions)
         defer { fd.close() }
         try fd.writeAll(bytes)
     }
@@ -179,6 +178,16 @@ package enum InstallerError: Error, Sendable, Equatable, CustomStringConvertible
     case unexpectedShape(path: String, SettingsMergeError)
     /// A file could not be read or written.
     case fileSystem(path: String, action: String, Errno)
+    /// The project path contains control characters.
+    case controlCharacters(String)
+    /// `settings.json` is a symbolic link to a file outside the project's `.claude` folder.
+    case linkOutsideProject(path: String, target: String)
+    /// The settings file is read-only.
+    case readOnly(String)
+    /// The settings path is not a regular file.
+    case notRegularFile(String)
+    /// Another install into the same project did not finish in time.
+    case busy(String)
 
     /// One line saying what is wrong and that nothing was changed.
     package var description: String {
@@ -188,6 +197,15 @@ package enum InstallerError: Error, Sendable, Equatable, CustomStringConvertible
             "\(path) is not valid JSON (\(error)); fix it, then run this again; nothing changed"
         case .unexpectedShape(let path, let error): "\(path): \(error); nothing changed"
         case .fileSystem(let path, let action, let error): "cannot \(action) \(path): \(error); nothing changed"
+        case .controlCharacters(let path):
+            "the project path \(path.debugDescription) contains control characters; nothing changed"
+        case .linkOutsideProject(let path, let target):
+            "\(path) is a symbolic link to \(target), outside the project's .claude folder; "
+                + "refusing to write through it; nothing changed"
+        case .readOnly(let path):
+            "\(path) is read-only; make it writable (chmod u+w) to install, or add the hooks by hand; nothing changed"
+        case .notRegularFile(let path): "\(path) is not a regular file; nothing changed"
+        case .busy(let path): "another install into \(path) did not finish within 30 s; nothing changed"
         }
     }
 }

@@ -11,11 +11,14 @@ package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConverti
     package var offset: Int
     /// A short, human-readable reason ("unexpected end of input", "invalid UTF-8", ...).
     package var reason: String
+    /// The text may be valid but goes past a limit the caller set (nesting depth, elements).
+    package var isLimit: Bool
 
     /// Creates an error.
-    package init(offset: Int, reason: String) {
+    package init(offset: Int, reason: String, isLimit: Bool = false) {
         self.offset = offset
         self.reason = reason
+        self.isLimit = isLimit
     }
 
     /// "reason at byte N".
@@ -79,16 +82,28 @@ package struct ScannedJSON: Sendable {
 /// control characters and escapes, and it never rounds numbers because it never converts them.
 package enum JSONScanner {
     /// Validates `bytes` as one JSON text and returns it minified with its top-level index.
-    package static func scan(_ bytes: [UInt8]) throws(JSONSyntaxError) -> ScannedJSON {
+    /// Containers nested deeper than `maxDepth` levels (the root is level 1) are refused, and so
+    /// is a root array of more than `maxRootElements` elements, as soon as the next one starts
+    /// (the error's ``JSONSyntaxError/isLimit`` tells these apart from bad syntax).
+    package static func scan(
+        _ bytes: [UInt8], maxDepth: Int = .max, maxRootElements: Int = .max
+    ) throws(JSONSyntaxError) -> ScannedJSON {
         let result: Result<ScannedJSON, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
-            Result { () throws(JSONSyntaxError) in try scan(buffer) }
+            Result { () throws(JSONSyntaxError) in
+                try scan(buffer, maxDepth: maxDepth, maxRootElements: maxRootElements)
+            }
         }
         return try result.get()
     }
 
-    /// Validates `bytes` as one JSON text and returns it minified with its top-level index.
-    package static func scan(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> ScannedJSON {
+    /// Validates `bytes` as one JSON text and returns it minified with its top-level index
+    /// (limits as in ``scan(_:maxDepth:maxRootElements:)``).
+    package static func scan(
+        _ bytes: UnsafeBufferPointer<UInt8>, maxDepth: Int = .max, maxRootElements: Int = .max
+    ) throws(JSONSyntaxError) -> ScannedJSON {
         var scanner = Scanner(input: bytes)
+        scanner.maxDepth = maxDepth
+        scanner.maxRootElements = maxRootElements
         return try scanner.run()
     }
 }
@@ -99,6 +114,8 @@ private struct Scanner {
     var output: [UInt8] = []
     /// One entry per open container: `true` for an object, `false` for an array.
     var stack: [Bool] = []
+    var maxDepth = Int.max
+    var maxRootElements = Int.max
     var members: [ScannedJSON.Member] = []
     var elements: [ScannedJSON.Element] = []
     // The top-level value being scanned: its key (root objects), kind and start in `output`.
@@ -146,9 +163,13 @@ private struct Scanner {
                 guard let byte = peek() else { throw fail("") }
                 let kind = try kindOf(byte)
                 if stack.isEmpty { rootKind = kind }
-                if stack.count == 1 { beginTopLevel(kind) }
+                if stack.count == 1 { try beginTopLevel(kind) }
                 switch byte {
                 case UInt8(ascii: "{"), UInt8(ascii: "["):
+                    if stack.count >= maxDepth {
+                        throw JSONSyntaxError(
+                            offset: position, reason: "nesting deeper than \(maxDepth) levels", isLimit: true)
+                    }
                     let isObject = byte == UInt8(ascii: "{")
                     output.append(byte)
                     position += 1
@@ -201,7 +222,11 @@ private struct Scanner {
         }
     }
 
-    mutating func beginTopLevel(_ kind: JSONKind) {
+    mutating func beginTopLevel(_ kind: JSONKind) throws(JSONSyntaxError) {
+        if !stack[0], elements.count >= maxRootElements {
+            throw JSONSyntaxError(
+                offset: position, reason: "more than \(maxRootElements) array elements", isLimit: true)
+        }
         pendingKind = kind
         pendingStart = output.count
     }

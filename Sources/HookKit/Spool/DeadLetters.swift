@@ -28,9 +28,9 @@ package enum DeadLetters {
     package static func read(_ spool: Spool) throws(SpoolError) -> (events: [[UInt8]], others: [[UInt8]]) {
         let bytes: [UInt8]
         do {
-            bytes = try FileSystem.contents(of: spool.deadLetterPath) ?? []
+            bytes = try FileSystem.privateContents(of: spool.deadLetterPath) ?? []
         } catch {
-            throw SpoolError(operation: "read", path: spool.deadLetterPath, errno: error)
+            throw SpoolError(operation: "read", path: spool.deadLetterPath, check: error)
         }
         var events: [[UInt8]] = []
         var others: [[UInt8]] = []
@@ -56,9 +56,14 @@ package enum DeadLetters {
     }
 
     private static func append(_ record: [UInt8], to spool: Spool) throws(SpoolError) {
+        let fd: FileDescriptor
         do {
-            let fd = try FileDescriptor.open(spool.deadLetterPath, O_WRONLY | O_APPEND | O_CREAT, permissions: 0o600)
-            defer { fd.close() }
+            fd = try FileDescriptor.openPrivate(spool.deadLetterPath, O_WRONLY | O_APPEND | O_CREAT)
+        } catch {
+            throw SpoolError(operation: "open", path: spool.deadLetterPath, check: error)
+        }
+        defer { fd.close() }
+        do {
             try fd.writeAll(record + [UInt8(ascii: "\n")])
         } catch {
             throw SpoolError(operation: "append to", path: spool.deadLetterPath, errno: error)

@@ -43,9 +43,16 @@ package final class FlusherLock {
     /// in this process wants the lock.
     package static func acquire(
         _ spool: Spool, as holder: Holder = .flusherProcess, onStepAside: (@Sendable () -> Void)? = nil
-    ) throws(Errno) -> FlusherLock? {
-        try heldLocks.withLock { (table) throws(Errno) -> FlusherLock? in
-            if let existing = try LockFileKey(path: spool.lockPath) {
+    ) throws(SpoolError) -> FlusherLock? {
+        try spool.prepare()  // a refused spool gets no lock file
+        return try heldLocks.withLock { (table) throws(SpoolError) -> FlusherLock? in
+            let existingKey: LockFileKey?
+            do throws(Errno) {
+                existingKey = try LockFileKey(path: spool.lockPath)
+            } catch {
+                throw SpoolError(operation: "inspect", path: spool.lockPath, errno: error)
+            }
+            if let existing = existingKey {
                 if table.entries[existing] != nil { return nil }
                 if table.takeovers[existing, default: 0] > 0 { return nil }
             }
@@ -55,7 +62,7 @@ package final class FlusherLock {
                 key = LockFileKey(try fd.status())
             } catch {
                 fd.close()  // not a file this process holds a lock on (checked above)
-                throw error
+                throw SpoolError(operation: "inspect", path: spool.lockPath, errno: error)
             }
             if table.entries[key] != nil {
                 // The file was replaced by one this process holds, between the check and the
@@ -77,7 +84,7 @@ package final class FlusherLock {
                 let error = Errno.current
                 fd.close()
                 if error == .wouldBlock || error == .permissionDenied { return nil }
-                throw error
+                throw SpoolError(operation: "lock", path: spool.lockPath, errno: error)
             }
             table.entries[key] = HeldLock(onStepAside: onStepAside)
             return FlusherLock(fd: fd, key: key)
@@ -186,6 +193,11 @@ package final class FlusherLock {
         }
     }
 
+    /// Which file the lock is held on, to notice the lock file being removed or replaced.
+    package func identity() -> FileIdentity? {
+        try? fd?.identity()
+    }
+
     /// Releases the lock (also done when the object goes away).
     package func release() {
         heldLocks.withLock { table in
@@ -204,7 +216,7 @@ package final class FlusherLock {
         heldLocks.withLock { table in
             guard let key = try? LockFileKey(path: spool.lockPath) else { return nil }
             if table.entries[key] != nil { return getpid() }
-            guard let fd = try? FileDescriptor.open(spool.lockPath, O_RDWR) else { return nil }
+            guard let fd = try? FileDescriptor.openPrivate(spool.lockPath, O_RDWR) else { return nil }
             defer { fd.close() }  // this process holds no lock on it (checked above)
             var lock = range(type: F_WRLCK, start: start, length: length)
             guard fcntl(fd.rawValue, F_GETLK, &lock) == 0, lock.l_type != F_UNLCK else { return nil }
@@ -212,12 +224,13 @@ package final class FlusherLock {
         }
     }
 
-    private static func openLockFile(_ spool: Spool) throws(Errno) -> FileDescriptor {
+    /// Opens (creating) the lock file as a private file of the user's: no symbolic link followed,
+    /// a regular file, owned by the user (see `FileDescriptor.openPrivate`).
+    private static func openLockFile(_ spool: Spool) throws(SpoolError) -> FileDescriptor {
         do {
-            return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
-        } catch  where error == .noSuchFileOrDirectory {
-            try FileSystem.createDirectories(spool.directory)
-            return try FileDescriptor.open(spool.lockPath, O_RDWR | O_CREAT, permissions: 0o600)
+            return try FileDescriptor.openPrivate(spool.lockPath, O_RDWR | O_CREAT)
+        } catch {
+            throw SpoolError(operation: "open", path: spool.lockPath, check: error)
         }
     }
 

@@ -13,13 +13,15 @@ package enum QueueCompaction {
     /// Empties a fully handled queue, dead-letters a torn last line that no writer will finish,
     /// and rewrites a queue whose handled part is large. Returns whether anything changed.
     @discardableResult
-    package static func compact(_ spool: Spool, state: inout SpoolState) throws(SpoolError) -> Bool {
+    package static func compact(
+        _ spool: Spool, state: inout SpoolState, rewriteThreshold: Int64 = rewriteThreshold
+    ) throws(SpoolError) -> Bool {
         let fd: FileDescriptor
         do {
-            fd = try FileDescriptor.open(spool.queuePath, O_RDWR)
+            fd = try FileDescriptor.openPrivate(spool.queuePath, O_RDWR)
         } catch {
-            if error == .noSuchFileOrDirectory { return false }
-            throw SpoolError(operation: "open", path: spool.queuePath, errno: error)
+            if error.isMissing { return false }
+            throw SpoolError(operation: "open", path: spool.queuePath, check: error)
         }
         defer { fd.close() }
         guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else { return false }
@@ -27,7 +29,16 @@ package enum QueueCompaction {
         do {
             let info = try fd.status()
             let size = Int64(info.st_size)
-            guard UInt64(info.st_ino) == state.inode, size > 0, state.offset <= size else { return false }
+            guard UInt64(info.st_ino) == state.inode, size > 0, state.offset >= 0, state.offset <= size else {
+                return false
+            }
+            // An offset that is not at a line start is not about this file's contents any more (it
+            // was truncated or rewritten in place): the flusher resynchronises, nothing is cut here.
+            if state.offset > 0,
+                try fd.read(fromAbsoluteOffset: state.offset - 1, count: 1) != [UInt8(ascii: "\n")]
+            {
+                return false
+            }
             if state.offset < size {
                 let tail = try fd.read(fromAbsoluteOffset: state.offset, count: Int(min(size - state.offset, 1 << 20)))
                 if size - state.offset <= 1 << 20, !tail.contains(UInt8(ascii: "\n")) {
@@ -42,6 +53,7 @@ package enum QueueCompaction {
             }
             state.offset = 0
             state.inflight = nil
+            state.mark = nil
             try state.save(spool)
             try fd.truncate(to: 0)
             return true
@@ -58,9 +70,10 @@ package enum QueueCompaction {
     private static func rewrite(
         _ spool: Spool, from fd: FileDescriptor, keeping range: Range<Int64>, state: inout SpoolState
     ) throws {
-        let temporary = spool.queuePath + ".compact"
-        let out = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600)
+        let (out, temporary) = try FileSystem.createUniqueFile(prefix: spool.queuePath + ".compact.")
         defer { out.close() }
+        var renamed = false
+        defer { if !renamed { FileSystem.remove(temporary) } }
         var position = range.lowerBound
         while position < range.upperBound {
             let chunk = try fd.read(fromAbsoluteOffset: position, count: Int(min(1 << 20, range.upperBound - position)))
@@ -69,9 +82,11 @@ package enum QueueCompaction {
             position += Int64(chunk.count)
         }
         guard rename(temporary, spool.queuePath) == 0 else { throw Errno.current }
+        renamed = true
         state.inode = UInt64(try out.status().st_ino)
         state.offset = 0
         state.inflight = nil
+        state.mark = nil
         try state.save(spool)
     }
 }

@@ -23,16 +23,23 @@ package final class QueueReader {
     /// Its size when opened.
     package let size: Int64
 
-    /// Opens the queue of `spool`; nil when there is none.
-    package init?(_ spool: Spool) throws(Errno) {
+    /// Opens the queue of `spool` (only a regular file of this user's, never through a symbolic
+    /// link); nil when there is none.
+    package init?(_ spool: Spool) throws(SpoolError) {
         do {
-            fd = try FileDescriptor.open(spool.queuePath, O_RDONLY)
-        } catch  where error == .noSuchFileOrDirectory {
-            return nil
+            fd = try FileDescriptor.openPrivate(spool.queuePath, O_RDONLY)
+        } catch {
+            if error.isMissing { return nil }
+            throw SpoolError(operation: "open", path: spool.queuePath, check: error)
         }
-        let info = try fd.status()
-        inode = UInt64(info.st_ino)
-        size = Int64(info.st_size)
+        do {
+            let info = try fd.status()
+            inode = UInt64(info.st_ino)
+            size = Int64(info.st_size)
+        } catch {
+            fd.close()
+            throw SpoolError(operation: "read", path: spool.queuePath, errno: error)
+        }
     }
 
     deinit { fd.close() }
@@ -62,17 +69,33 @@ package final class QueueReader {
         return QueueChunk(start: offset, bytes: bytes, lines: lines, end: offset + Int64(consumed))
     }
 
-    /// Counts the newlines between `start` and `end`.
+    /// Counts the events (non-empty complete lines) between `start`, a line start, and `end`.
     package func countLines(from start: Int64, to end: Int64) throws(Errno) -> Int {
         var count = 0
         var position = start
+        var previous = UInt8(ascii: "\n")  // `start` begins a line
         while position < end {
             let chunk = try read(at: position, count: Int(min(1 << 20, end - position)))
             if chunk.isEmpty { break }
-            for byte in chunk where byte == UInt8(ascii: "\n") { count += 1 }
+            for byte in chunk {
+                if byte == UInt8(ascii: "\n") && previous != UInt8(ascii: "\n") { count += 1 }
+                previous = byte
+            }
             position += Int64(chunk.count)
         }
         return count
+    }
+
+    /// Up to `count` bytes at `offset`.
+    package func bytes(at offset: Int64, count: Int) throws(Errno) -> [UInt8] {
+        try read(at: offset, count: count)
+    }
+
+    /// Whether `offset` is where a line starts: the start of the file, or just after a newline.
+    package func isLineStart(_ offset: Int64) throws(Errno) -> Bool {
+        guard offset > 0 else { return offset == 0 }
+        guard offset <= size else { return false }
+        return try read(at: offset - 1, count: 1) == [UInt8(ascii: "\n")]
     }
 
     /// The offset just after the first newline at or after `position` (or the size if none).

@@ -1,24 +1,57 @@
 import HookKitSystem
 
-/// A spool operation that failed, with the path and the system's reason.
+/// A spool operation that failed, with the path and the reason: the system's error, a failed
+/// check of a file or folder, or a refusal to use the spool at all.
 package struct SpoolError: Error, Sendable, CustomStringConvertible {
     /// What was being done ("open", "append to", ...).
     package var operation: String
     /// The file or folder concerned.
     package var path: String
-    /// The system error.
-    package var errno: Errno
+    /// Why it failed.
+    package var cause: Cause
 
-    /// "cannot append to /path: No space left on device".
-    package var description: String { "cannot \(operation) \(path): \(errno)" }
+    /// Why a spool operation failed.
+    package enum Cause: Sendable, Equatable {
+        /// A system call failed, or a file or folder is not private to this user.
+        case file(FileCheckError)
+        /// The spool is not to be used at all; the text says why and what to do.
+        case refused(String)
+    }
+
+    /// A failed system call.
+    package init(operation: String, path: String, errno: Errno) {
+        self.init(operation: operation, path: path, cause: .file(.system(errno)))
+    }
+
+    /// A failed system call or check.
+    package init(operation: String, path: String, check: FileCheckError) {
+        self.init(operation: operation, path: path, cause: .file(check))
+    }
+
+    /// Any cause.
+    package init(operation: String, path: String, cause: Cause) {
+        self.operation = operation
+        self.path = path
+        self.cause = cause
+    }
+
+    /// "cannot append to /path: No space left on device", or the refusal's own text.
+    package var description: String {
+        switch cause {
+        case .file(let error): "cannot \(operation) \(path): \(error)"
+        case .refused(let reason): reason
+        }
+    }
 }
 
 /// The crash-safe JSONL queue of events waiting for delivery, in one folder.
 ///
 /// Files: `queue.jsonl` (one event per line; hooks append, the flusher reads from a saved
 /// offset), `dead.jsonl` (events the hub refused for good, each with the reason), `state.json`
-/// (the flusher's offset and backoff) and `flusher.lock`. The folder is created readable by the
-/// user only.
+/// (the flusher's offset and backoff), `flusher.lock` and `hub.url` (the hub the spool delivers
+/// to). The folder is created 0700; an existing one is used only when it is this user's and
+/// nobody else can write to it, and every file in it is opened without following symbolic links
+/// and only when it is a regular file of this user's (see ``prepare()``).
 ///
 /// Appends are safe among any number of concurrent processes: each record is one `write(2)` to an
 /// `O_APPEND` descriptor, so lines never interleave; writers hold a shared `flock` while the
@@ -27,10 +60,14 @@ package struct SpoolError: Error, Sendable, CustomStringConvertible {
 package struct Spool: Sendable {
     /// The spool folder.
     package let directory: String
+    /// The hub this process delivers to: when set, the spool is used only if it is recorded for
+    /// this hub, or for none yet (then it is recorded). One spool, one hub.
+    package var hub: String?
 
     /// Opens (lazily: nothing touches the disk until the first append) the spool in `directory`.
-    package init(directory: String) {
+    package init(directory: String, hub: String? = nil) {
         self.directory = directory
+        self.hub = hub
     }
 
     /// The queue file.
@@ -68,9 +105,21 @@ package final class QueueWriter {
     /// Appends one record: `line` plus a newline, in one `write(2)`.
     package func append(_ line: [UInt8]) throws(SpoolError) {
         var attempts = 0
+        var separate = false
         while true {
             lockShared()
-            if isCurrentFile() { break }
+            if isCurrentFile() {
+                if endsWithNewline() { break }
+                // The last line looks torn: make sure, then start on a fresh line if it is.
+                guard lockExclusive() else {
+                    separate = true
+                    break
+                }
+                if isCurrentFile() {
+                    separate = !endsWithNewline()
+                    break
+                }
+            }
             // The flusher compacted the queue into a new file: follow it.
             flock(fd.rawValue, LOCK_UN)
             fd.close()
@@ -81,7 +130,7 @@ package final class QueueWriter {
         defer { flock(fd.rawValue, LOCK_UN) }
         var record: [UInt8] = []
         record.reserveCapacity(line.count + 2)
-        if !endsWithNewline() { record.append(UInt8(ascii: "\n")) }
+        if separate { record.append(UInt8(ascii: "\n")) }
         record.append(contentsOf: line)
         record.append(UInt8(ascii: "\n"))
         do {
@@ -103,7 +152,7 @@ package final class QueueWriter {
     }
 
     private func isCurrentFile() -> Bool {
-        guard let mine = try? fd.status(), let current = try? FileSystem.status(spool.queuePath) else { return false }
+        guard let mine = try? fd.status(), let current = try? FileSystem.linkStatus(spool.queuePath) else { return false }
         return mine.st_ino == current.st_ino && mine.st_dev == current.st_dev
     }
 
@@ -115,23 +164,28 @@ package final class QueueWriter {
         return count != 1 || last == UInt8(ascii: "\n")
     }
 
-    private static func openQueue(_ spool: Spool) throws(SpoolError) -> FileDescriptor {
-        let flags = O_RDWR | O_APPEND | O_CREAT  // read too: the last byte is checked
-        do {
-            return try FileDescriptor.open(spool.queuePath, flags, permissions: 0o600)
-        } catch  where error == .noSuchFileOrDirectory {
-            do {
-                try FileSystem.createDirectories(spool.directory)
-            } catch {
-                throw SpoolError(operation: "create", path: spool.directory, errno: error)
-            }
-        } catch {
-            throw SpoolError(operation: "open", path: spool.queuePath, errno: error)
+    /// Converts the shared lock into an exclusive one, waiting at most about two seconds, so that
+    /// no other writer is in the middle of a record: a large write grows the file page by page,
+    /// and a byte of a record still being copied in must not be taken for a torn line (writing a
+    /// separator after it would leave an empty line). The conversion is not atomic, so the caller
+    /// looks at the file again. False when the lock could not be had: the caller then separates,
+    /// as an empty line costs nothing and a line merged into a torn one costs an event.
+    private func lockExclusive() -> Bool {
+        for _ in 0..<2000 {
+            if flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 { return true }
+            guard Errno.current == .wouldBlock else { return false }
+            Clock.sleep(milliseconds: 1)
         }
+        return false
+    }
+
+    private static func openQueue(_ spool: Spool) throws(SpoolError) -> FileDescriptor {
+        try spool.prepare()
         do {
-            return try FileDescriptor.open(spool.queuePath, flags, permissions: 0o600)
+            // Read too: the last byte is checked.
+            return try FileDescriptor.openPrivate(spool.queuePath, O_RDWR | O_APPEND | O_CREAT)
         } catch {
-            throw SpoolError(operation: "open", path: spool.queuePath, errno: error)
+            throw SpoolError(operation: "open", path: spool.queuePath, check: error)
         }
     }
 }

@@ -27,6 +27,13 @@ package struct SpoolState: Sendable, Equatable {
     package var batchUnsupported = false
     /// The batch being attempted, so that a retry sends the same bytes with the same `webhook-id`.
     package var inflight: Inflight?
+    /// The last line handled before ``offset``, to recognise the file the offset is about.
+    package var mark: Mark?
+    /// When the current run of failures began (Unix ms); nil after a success.
+    package var failingSince: Int64?
+    /// When a background flusher gave up after failing for too long (Unix ms): hooks start no new
+    /// one before ``nextAttemptAt``. Nil once a delivery succeeds.
+    package var gaveUpAt: Int64?
 
     /// A batch sent but not yet acknowledged.
     package struct Inflight: Sendable, Equatable {
@@ -36,6 +43,40 @@ package struct SpoolState: Sendable, Equatable {
         package var start: Int64
         /// The end of that range.
         package var end: Int64
+        /// The hub gave an answer to this batch that was not the documented one: if it does again,
+        /// the events go one per request.
+        package var isolate = false
+    }
+
+    /// Where the last handled line starts and a digest of its first bytes (which hold its
+    /// `event_uuid`): a queue truncated and filled again is told from the one the offset was
+    /// about even when the offset happens to fall on a line start of the new contents.
+    package struct Mark: Sendable, Equatable {
+        /// Where the line starts.
+        package var start: Int64
+        /// How many of its bytes the digest covers (at most 64).
+        package var length: Int
+        /// SHA-256 of those bytes, the first 16 hexadecimal digits.
+        package var digest: String
+
+        /// The mark of a line starting at `start` whose first bytes are `line` (at most 64 used).
+        package init(start: Int64, line: ArraySlice<UInt8>) {
+            self.start = start
+            let bytes = line.prefix(64)
+            length = bytes.count
+            digest = Self.digest(bytes)
+        }
+
+        init(start: Int64, length: Int, digest: String) {
+            self.start = start
+            self.length = length
+            self.digest = digest
+        }
+
+        /// The digest of `bytes`.
+        static func digest(_ bytes: ArraySlice<UInt8>) -> String {
+            String(SHA256.hash(data: Array(bytes)).hexString.prefix(16))
+        }
     }
 
     /// A fresh state.
@@ -43,24 +84,44 @@ package struct SpoolState: Sendable, Equatable {
 
     /// Reads the state of `spool`; a missing or unreadable file gives a fresh state.
     package static func load(_ spool: Spool) -> SpoolState {
-        guard let bytes = try? FileSystem.contents(of: spool.statePath, limit: 1 << 20),
-            let json = try? JSONValue.parse(bytes)
-        else { return SpoolState() }
+        let bytes: [UInt8]?
+        do {
+            bytes = try FileSystem.privateContents(of: spool.statePath, limit: 1 << 20)
+        } catch {
+            return SpoolState(unreadable: "\(error)")
+        }
+        guard let bytes else { return SpoolState() }
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch {
+            return SpoolState(unreadable: "not JSON: \(error)")
+        }
+        // Counters that cannot be negative are read as at least 0; positions are checked against
+        // the queue file by `resynchronize` before they are used.
+        func count(_ key: String) -> Int { Int(max(0, min(json[key]?.integerValue ?? 0, 1 << 52))) }
         var state = SpoolState()
         state.offset = json["offset"]?.integerValue ?? 0
-        state.inode = UInt64(json["inode"]?.integerValue ?? 0)
-        state.failures = Int(json["failures"]?.integerValue ?? 0)
+        state.inode = UInt64(clamping: json["inode"]?.integerValue ?? 0)
+        state.failures = min(count("failures"), 1 << 20)
         state.nextAttemptAt = json["next_attempt_at"]?.integerValue
         state.lastError = json["last_error"]?.stringValue
-        state.attempts = Int(json["attempts"]?.integerValue ?? 0)
-        state.delivered = Int(json["delivered"]?.integerValue ?? 0)
-        state.dropped = Int(json["dropped"]?.integerValue ?? 0)
+        state.attempts = count("attempts")
+        state.delivered = count("delivered")
+        state.dropped = count("dropped")
         state.batchUnsupported = json["batch_unsupported"] == .bool(true)
         if let inflight = json["inflight"], let id = inflight["id"]?.stringValue,
             let start = inflight["start"]?.integerValue, let end = inflight["end"]?.integerValue
         {
-            state.inflight = Inflight(id: id, start: start, end: end)
+            state.inflight = Inflight(id: id, start: start, end: end, isolate: inflight["isolate"] == .bool(true))
         }
+        if let mark = json["mark"], let start = mark["start"]?.integerValue,
+            let length = mark["length"]?.integerValue, let digest = mark["digest"]?.stringValue, (1...64).contains(length)
+        {
+            state.mark = Mark(start: start, length: Int(length), digest: digest)
+        }
+        state.failingSince = json["failing_since"]?.integerValue
+        state.gaveUpAt = json["gave_up_at"]?.integerValue
         return state
     }
 
@@ -88,14 +149,24 @@ package struct SpoolState: Sendable, Equatable {
             .init("dropped", number(dropped)), .init("batch_unsupported", .bool(batchUnsupported)),
         ]
         if let inflight {
+            var fields: [JSONValue.Member] = [
+                .init("id", .string(inflight.id)), .init("start", number(inflight.start)),
+                .init("end", number(inflight.end)),
+            ]
+            if inflight.isolate { fields.append(.init("isolate", .bool(true))) }
+            members.append(.init("inflight", .object(fields)))
+        }
+        if let mark {
             members.append(
                 .init(
-                    "inflight",
+                    "mark",
                     .object([
-                        .init("id", .string(inflight.id)), .init("start", number(inflight.start)),
-                        .init("end", number(inflight.end)),
+                        .init("start", number(mark.start)), .init("length", number(mark.length)),
+                        .init("digest", .string(mark.digest)),
                     ])))
         }
+        if let failingSince { members.append(.init("failing_since", number(failingSince))) }
+        if let gaveUpAt { members.append(.init("gave_up_at", number(gaveUpAt))) }
         try FileSystem.replaceFile(spool.statePath, with: Array(JSONValue.object(members).serialized().utf8))
     }
 }

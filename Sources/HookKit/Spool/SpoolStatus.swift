@@ -22,6 +22,11 @@ package struct SpoolStatus: Sendable, Equatable {
     package var delivered: Int
     /// The running flusher's process id, if one runs.
     package var flusherPID: Int32?
+    /// When the last background flusher gave up after failing for too long (Unix ms), if it did.
+    package var gaveUpAt: Int64?
+    /// Why the spool cannot be used (its folder is not private, it belongs to another hub, there
+    /// is no folder at all), if so: hooks then record nothing and no flusher runs.
+    package var problem: String?
 
     /// Reads the status of `spool`.
     package init(spool: Spool, hub: String, now: Int64 = Clock.unixMilliseconds()) {
@@ -30,8 +35,11 @@ package struct SpoolStatus: Sendable, Equatable {
         let state = SpoolState.load(spool)
         queued = 0
         oldestAgeSeconds = nil
+        problem = spool.problem()
         if let reader = try? QueueReader(spool) {
-            let offset = reader.inode == state.inode && state.offset <= reader.size ? state.offset : 0
+            // Counted from where the flusher will resume (see `SpoolState.resynchronize`).
+            var resumed = state
+            let offset = (try? resumed.resynchronize(with: reader, now: now, backoff: .standard)) != nil ? resumed.offset : 0
             queued = (try? reader.countLines(from: offset, to: reader.size)) ?? 0
             if let chunk = try? reader.lines(from: offset, maxLines: 1, maxBytes: 64 * 1024),
                 let first = chunk.lines.first,
@@ -41,8 +49,11 @@ package struct SpoolStatus: Sendable, Equatable {
                 oldestAgeSeconds = max(0, (now - timestamp) / 1000)
             }
         }
-        dead =
-            (try? FileSystem.contents(of: spool.deadLetterPath))?.map { $0.reduce(0) { $0 + ($1 == 10 ? 1 : 0) } } ?? 0
+        dead = 0
+        if let bytes = try? FileSystem.privateContents(of: spool.deadLetterPath) {
+            dead = bytes.split(separator: UInt8(ascii: "\n")).count
+        }
+        gaveUpAt = state.gaveUpAt
         lastError = state.lastError
         nextAttemptAt = state.nextAttemptAt.flatMap { $0 > now ? $0 : nil }
         dropped = state.dropped
@@ -51,7 +62,8 @@ package struct SpoolStatus: Sendable, Equatable {
     }
 
     /// The status as one JSON object with the keys `hub`, `queued`, `dead`, `oldest_age_s`,
-    /// `last_error`, `next_attempt_at` (and `spool`, `dropped`, `delivered`, `flusher_pid`).
+    /// `last_error`, `next_attempt_at` (and `spool`, `dropped`, `delivered`, `flusher_pid`,
+    /// `gave_up_at`, `problem`).
     package func json() -> String {
         func number(_ value: (some BinaryInteger)?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
         return JSONValue.object([
@@ -65,6 +77,8 @@ package struct SpoolStatus: Sendable, Equatable {
             .init("dropped", number(dropped)),
             .init("delivered", number(delivered)),
             .init("flusher_pid", number(flusherPID)),
+            .init("gave_up_at", number(gaveUpAt)),
+            .init("problem", problem.map(JSONValue.string) ?? .null),
         ]).serialized()
     }
 
@@ -77,12 +91,21 @@ package struct SpoolStatus: Sendable, Equatable {
             "dead letters: \(dead)" + (dead > 0 ? " (send-event flush --retry-dead to retry)" : ""),
             "delivered:    \(delivered)",
             "dropped:      \(dropped)",
-            "flusher:      " + (flusherPID.map { "running (pid \($0))" } ?? "not running"),
+            "flusher:      " + (flusherPID.map { "running (pid \($0))" } ?? "not running" + gaveUpNote),
         ]
+        if let problem { lines.insert("problem:      \(problem)", at: 2) }
         if let lastError { lines.append("last error:   \(lastError)") }
         if let nextAttemptAt {
             lines.append("next attempt: in \(max(0, (nextAttemptAt - Clock.unixMilliseconds()) / 1000)) s")
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Why no flusher runs when the last one gave up: when delivery starts again.
+    private var gaveUpNote: String {
+        guard gaveUpAt != nil else { return "" }
+        let restart =
+            nextAttemptAt.map { "the next hook after \(max(0, ($0 - Clock.unixMilliseconds()) / 1000)) s" } ?? "the next hook"
+        return " (the last one gave up after failing for too long; \(restart), or send-event flush, starts delivery again)"
     }
 }

@@ -42,6 +42,13 @@ package struct HTTPRequestParser: Sendable {
     private var start = 0
     private var state: State = .head(searchFrom: 0)
     private var continueRequested = false
+    /// When true, ``next()`` stops after the head of a request with a body and hands it out with
+    /// ``takeHeadToCheck()`` before any of the body is taken in: a server can refuse the request
+    /// (no signature, no room) without buffering its body.
+    package var checksHeads = false
+    private var headToCheck: HTTPRequest?
+    /// The declared body length of the head waiting to be checked (nil when chunked).
+    package private(set) var declaredBodyLength: Int?
 
     /// A parser with `limits`.
     package init(limits: HTTPRequestLimits = HTTPRequestLimits()) {
@@ -86,6 +93,13 @@ package struct HTTPRequestParser: Sendable {
         return continueRequested
     }
 
+    /// The head of a request whose body has not been taken in yet, once (see ``checksHeads``);
+    /// ``next()`` goes on with its body after this was taken.
+    package mutating func takeHeadToCheck() -> HTTPRequest? {
+        defer { headToCheck = nil }
+        return headToCheck
+    }
+
     /// The next complete request, `nil` if more bytes are needed.
     package mutating func next() throws(HTTPParseError) -> HTTPRequest? {
         while true {
@@ -104,11 +118,21 @@ package struct HTTPRequestParser: Sendable {
                             continueRequested = true
                         }
                         state = .body(request, remaining: length)
+                        if checksHeads, length > 0 {
+                            headToCheck = request
+                            declaredBodyLength = length
+                            return nil
+                        }
                     case .chunked:
                         if request.headers.contains("Expect", token: "100-continue"), buffer.count == start {
                             continueRequested = true
                         }
                         state = .chunked(request, HTTPChunkedDecoder())
+                        if checksHeads {
+                            headToCheck = request
+                            declaredBodyLength = nil
+                            return nil
+                        }
                     }
                 } catch {
                     state = .failed(error)

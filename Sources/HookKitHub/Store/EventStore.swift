@@ -91,6 +91,7 @@ package final class EventStore: @unchecked Sendable {
     private var closed = false
     private var writerStopped = false
     private var failure: String? = nil
+    private var lastWriteFailure: String? = nil
 
     /// Opens (creating it if needed) the store at `path` and rebuilds the indexes from it.
     package init(path: String) throws(EventStoreError) {
@@ -138,6 +139,10 @@ package final class EventStore: @unchecked Sendable {
     /// `nil` while the store accepts writes; otherwise why it stopped (a failed sync leaves the
     /// file in an unknown state, so the store refuses further writes until restarted).
     package var failureReason: String? { lock.withLock { failure } }
+
+    /// Why the store cannot take writes now: ``failureReason``, or why the last write failed
+    /// (a full disk, a file that may not grow) until a write succeeds again; nil when it can.
+    package var writeProblem: String? { lock.withLock { failure ?? lastWriteFailure } }
 
     // MARK: Appending
 
@@ -275,8 +280,10 @@ package final class EventStore: @unchecked Sendable {
                 inFlight[event.key] = nil
             }
             failedBatches[batch] = error
+            lastWriteFailure = error
             if syncFailed { failure = error }
         } else {
+            lastWriteFailure = nil
             var offset = start
             locations.reserveCapacity(locations.count + events.count)
             for event in events {
@@ -296,13 +303,35 @@ package final class EventStore: @unchecked Sendable {
     /// The newest `limit` events (oldest first) as a JSON array: of one session when
     /// `sessionID` is given, else across all sessions.
     package func jsonArray(sessionID: String?, limit: Int) throws(EventStoreError) -> [UInt8] {
+        try jsonArray(sessionID: sessionID, limit: limit, maxBytes: .max).bytes
+    }
+
+    /// Like ``jsonArray(sessionID:limit:)``, but only the newest of those events whose lines
+    /// together fit in `maxBytes` (at least one, whatever its size), so that an answer costs
+    /// bounded memory; `omitted` says how many of the `limit` were left out.
+    package func jsonArray(
+        sessionID: String?, limit: Int, maxBytes: Int
+    ) throws(EventStoreError) -> (bytes: [UInt8], omitted: Int) {
+        var omitted = 0
         let wanted: [Location] = lock.withLock {
             let limit = max(0, limit)
+            let newest: [Location]
             if let sessionID {
                 guard let indexes = sessions[sessionID] else { return [] }
-                return indexes.suffix(limit).map { locations[Int($0)] }
+                newest = indexes.suffix(limit).map { locations[Int($0)] }
+            } else {
+                newest = Array(locations.suffix(limit))
             }
-            return Array(locations.suffix(limit))
+            var total = 0
+            var first = newest.count
+            while first > 0 {
+                let size = Int(newest[first - 1].length) + 1
+                if total + size > maxBytes, first < newest.count { break }
+                total += size
+                first -= 1
+            }
+            omitted = first
+            return Array(newest[first...])
         }
         var output: [UInt8] = [UInt8(ascii: "[")]
         var index = 0
@@ -342,7 +371,7 @@ package final class EventStore: @unchecked Sendable {
             index = end
         }
         output.append(UInt8(ascii: "]"))
-        return output
+        return (output, omitted)
     }
 
     // MARK: Opening

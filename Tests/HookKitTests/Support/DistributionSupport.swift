@@ -113,13 +113,14 @@ func hookCommand(settingsPath path: String, event: String = "PreToolUse") throws
 
 /// Polls `GET /events?session_id=` until an event arrives or 30 s pass.
 func awaitStoredEvents(_ hub: HubProcess, session: String) -> [JSONValue] {
+    // From the store file, not GET /events: with a secret the hub answers reads only with a token.
     let deadline = Date().addingTimeInterval(30)
     while Date() < deadline {
-        if let response = try? hub.client.get("/events?session_id=\(session)"), response.status == 200,
-            let events = (try? JSONValue.parse(response.body))?.arrayValue, !events.isEmpty
-        {
-            return events
+        let lines = ((try? String(contentsOfFile: hub.storePath, encoding: .utf8)) ?? "").split(separator: "\n")
+        let events = lines.compactMap { try? JSONValue.parse(Array($0.utf8)) }.filter {
+            $0["session_id"]?.stringValue == session
         }
+        if !events.isEmpty { return events }
         usleep(10_000)
     }
     return []

@@ -22,9 +22,11 @@ final class HubProcess: @unchecked Sendable {
     let client: HTTPClient
 
     /// Starts a hub; `directory` holds the store (`events.jsonl`) and logs.
+    /// `shellSetup`, when given, runs first in `sh -c` (for example `ulimit -f 64`), which then
+    /// execs the hub.
     static func start(
         directory: String, arguments: [String] = [], environment: [String: String] = [:],
-        storePath: String? = nil
+        storePath: String? = nil, shellSetup: String? = nil
     ) throws -> HubProcess {
         let store = storePath ?? directory + "/events.jsonl"
         let stdoutPath = directory + "/hub-\(UUID().uuidString).out"
@@ -34,6 +36,13 @@ final class HubProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Executables.path("hook-hub"))
         process.arguments = ["--host", "127.0.0.1", "--port", "0", "--store", store] + arguments
+        if let shellSetup {
+            let quoted = ([Executables.path("hook-hub")] + process.arguments!).map {
+                "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'"
+            }
+            process.executableURL = URL(fileURLWithPath: "/bin/sh")
+            process.arguments = ["-c", "\(shellSetup); exec \(quoted.joined(separator: " "))"]
+        }
         var env = ProcessInfo.processInfo.environment
         env["CLAUDE_OBSERVABILITY_SECRET"] = nil
         process.environment = env.merging(environment) { $1 }
