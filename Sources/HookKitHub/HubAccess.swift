@@ -15,7 +15,8 @@ extension Hub {
             return Self.unauthorized("signature: missing or malformed webhook-timestamp header")
         }
         let now = configuration.now()
-        if seconds > now ? seconds - now > configuration.signatureToleranceSeconds
+        if seconds > now
+            ? seconds - now > configuration.signatureToleranceSeconds
             : now - seconds > configuration.signatureToleranceSeconds
         {
             return Self.unauthorized("signature: webhook-timestamp outside the tolerance")

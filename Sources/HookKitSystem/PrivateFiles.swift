@@ -136,7 +136,10 @@ extension FileSystem {
         for _ in 0..<16 {
             let path = prefix + hexadecimal(SystemRandom.next(UInt64.self))
             do {
-                return (try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, permissions: permissions), path)
+                return (
+                    try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, permissions: permissions),
+                    path
+                )
             } catch {
                 lastError = error
                 if error != .fileExists { break }

@@ -110,7 +110,8 @@ public struct Configuration: Sendable {
         // refuse to record anything, saying why (never a shared fallback such as /tmp).
         let spoolFolder = Self.folderName(forHub: hub)
         spoolDirectory =
-            value("CLAUDE_OBSERVABILITY_SPOOL") ?? Self.stateDirectory(lookup: value).map { $0 + "/" + spoolFolder } ?? ""
+            value("CLAUDE_OBSERVABILITY_SPOOL")
+            ?? Self.stateDirectory(lookup: value).map { $0 + "/" + spoolFolder } ?? ""
 
         var delivery = DeliverySettings()
         if let bytes = integer("CLAUDE_OBSERVABILITY_MAX_QUEUE_BYTES", minimum: 1024) { delivery.maxQueueBytes = bytes }

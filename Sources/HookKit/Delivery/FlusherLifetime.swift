@@ -45,8 +45,12 @@ package struct FlusherLifetime: Sendable {
 
     /// Why the flusher should leave now, or nil when it should carry on.
     package func reasonToLeave(_ state: SpoolState, now: Int64) -> Reason? {
-        if folder == nil || Self.identity(spool.directory) != folder { return .spoolGone("the spool folder \(spool.directory)") }
-        if lockFile == nil || Self.identity(spool.lockPath) != lockFile { return .spoolGone("the lock file \(spool.lockPath)") }
+        if folder == nil || Self.identity(spool.directory) != folder {
+            return .spoolGone("the spool folder \(spool.directory)")
+        }
+        if lockFile == nil || Self.identity(spool.lockPath) != lockFile {
+            return .spoolGone("the lock file \(spool.lockPath)")
+        }
         if state.failures > failuresAtStart, let since = state.failingSince, now - since >= giveUpMilliseconds {
             return .gaveUp(failingFor: now - since)
         }

@@ -53,26 +53,24 @@ extension Installer {
         _ path: String, projectDirectory: String
     ) throws(InstallerError) -> (path: String, owner: (uid_t, gid_t)?) {
         var target = path
+        if let link = try linkStatus(path), link.st_mode & S_IFMT == S_IFLNK {
+            let claude = realPath(directory(of: path)) ?? directory(of: path)
+            guard let resolved = realPath(path) else { throw .linkOutsideProject(path: path, target: "a missing file") }
+            guard resolved.hasPrefix(claude + "/") else { throw .linkOutsideProject(path: path, target: resolved) }
+            target = resolved
+        }
+        guard let info = try linkStatus(target) else { return (target, nil) }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw .notRegularFile(target) }
+        // The owner's write bit says read-only even to root, who may write anything.
+        guard info.st_mode & S_IWUSR != 0, access(target, W_OK) == 0 else { throw .readOnly(target) }
+        return (target, (info.st_uid, info.st_gid))
+    }
+
+    private static func linkStatus(_ path: String) throws(InstallerError) -> stat? {
         do {
-            if let link = try FileSystem.linkStatus(path), link.st_mode & S_IFMT == S_IFLNK {
-                let claude = realPath(directory(of: path)) ?? directory(of: path)
-                guard let resolved = realPath(path) else {
-                    throw InstallerError.linkOutsideProject(path: path, target: "a missing file")
-                }
-                guard resolved.hasPrefix(claude + "/") else {
-                    throw InstallerError.linkOutsideProject(path: path, target: resolved)
-                }
-                target = resolved
-            }
-            guard let info = try FileSystem.linkStatus(target) else { return (target, nil) }
-            guard info.st_mode & S_IFMT == S_IFREG else { throw InstallerError.notRegularFile(target) }
-            // The owner's write bit says read-only even to root, who may write anything.
-            guard info.st_mode & S_IWUSR != 0, access(target, W_OK) == 0 else { throw InstallerError.readOnly(target) }
-            return (target, (info.st_uid, info.st_gid))
-        } catch let error as InstallerError {
-            throw error
+            return try FileSystem.linkStatus(path)
         } catch {
-            throw .fileSystem(path: path, action: "read", error as? Errno ?? .noSuchFileOrDirectory)
+            throw .fileSystem(path: path, action: "read", error)
         }
     }
 

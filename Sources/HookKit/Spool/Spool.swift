@@ -152,7 +152,9 @@ package final class QueueWriter {
     }
 
     private func isCurrentFile() -> Bool {
-        guard let mine = try? fd.status(), let current = try? FileSystem.linkStatus(spool.queuePath) else { return false }
+        guard let mine = try? fd.status(), let current = try? FileSystem.linkStatus(spool.queuePath) else {
+            return false
+        }
         return mine.st_ino == current.st_ino && mine.st_dev == current.st_dev
     }
 

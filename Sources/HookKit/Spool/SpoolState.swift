@@ -116,7 +116,8 @@ package struct SpoolState: Sendable, Equatable {
             state.inflight = Inflight(id: id, start: start, end: end, isolate: inflight["isolate"] == .bool(true))
         }
         if let mark = json["mark"], let start = mark["start"]?.integerValue,
-            let length = mark["length"]?.integerValue, let digest = mark["digest"]?.stringValue, (1...64).contains(length)
+            let length = mark["length"]?.integerValue, let digest = mark["digest"]?.stringValue,
+            (1...64).contains(length)
         {
             state.mark = Mark(start: start, length: Int(length), digest: digest)
         }

@@ -31,7 +31,8 @@ extension SpoolState {
             problems.append("offset \(offset) is not at the start of a line (queue.jsonl was truncated or rewritten)")
             offset = 0
         } else if let mark, offset > 0, !(try Self.matches(mark, reader, before: offset)) {
-            problems.append("the line before offset \(offset) is not the one handled (queue.jsonl was truncated or rewritten)")
+            problems.append(
+                "the line before offset \(offset) is not the one handled (queue.jsonl was truncated or rewritten)")
             offset = 0
         }
         if offset == 0 { mark = nil }

@@ -39,7 +39,8 @@ package struct SpoolStatus: Sendable, Equatable {
         if let reader = try? QueueReader(spool) {
             // Counted from where the flusher will resume (see `SpoolState.resynchronize`).
             var resumed = state
-            let offset = (try? resumed.resynchronize(with: reader, now: now, backoff: .standard)) != nil ? resumed.offset : 0
+            let resynchronized = (try? resumed.resynchronize(with: reader, now: now, backoff: .standard)) != nil
+            let offset = resynchronized ? resumed.offset : 0
             queued = (try? reader.countLines(from: offset, to: reader.size)) ?? 0
             if let chunk = try? reader.lines(from: offset, maxLines: 1, maxBytes: 64 * 1024),
                 let first = chunk.lines.first,
@@ -105,7 +106,9 @@ package struct SpoolStatus: Sendable, Equatable {
     private var gaveUpNote: String {
         guard gaveUpAt != nil else { return "" }
         let restart =
-            nextAttemptAt.map { "the next hook after \(max(0, ($0 - Clock.unixMilliseconds()) / 1000)) s" } ?? "the next hook"
-        return " (the last one gave up after failing for too long; \(restart), or send-event flush, starts delivery again)"
+            nextAttemptAt.map { "the next hook after \(max(0, ($0 - Clock.unixMilliseconds()) / 1000)) s" }
+            ?? "the next hook"
+        return " (the last one gave up after failing for too long; \(restart), or send-event flush, "
+            + "starts delivery again)"
     }
 }

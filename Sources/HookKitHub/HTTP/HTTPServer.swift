@@ -196,7 +196,8 @@ package final class HTTPServer: Sendable {
     private func serveOverflow(_ socket: Socket) {
         socket.setNoDelay()
         try? socket.setTimeout(receive: false, milliseconds: 1000)
-        var parser = HTTPRequestParser(limits: HTTPRequestLimits(maxHeaderBytes: 4096, maxHeaderCount: 32, maxBodyBytes: 0))
+        var parser = HTTPRequestParser(
+            limits: HTTPRequestLimits(maxHeaderBytes: 4096, maxHeaderCount: 32, maxBodyBytes: 0))
         let chunk = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
         defer { chunk.deallocate() }
         let deadline = Clock.monotonicNanoseconds() + 1_000_000_000
@@ -212,8 +213,8 @@ package final class HTTPServer: Sendable {
                 break  // a request with a body, or a bad one: the 503
             }
             let now = Clock.monotonicNanoseconds()
-            guard now < deadline,
-                (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: Int((deadline - now) / 1_000_000))) == true,
+            let wait = Int((deadline - min(now, deadline)) / 1_000_000)
+            guard now < deadline, (try? socket.poll(events: Int16(POLLIN), timeoutMilliseconds: wait)) == true,
                 let count = try? socket.receive(into: chunk), count > 0
             else { return }
             parser.append(UnsafeRawBufferPointer(rebasing: chunk[0..<count]))

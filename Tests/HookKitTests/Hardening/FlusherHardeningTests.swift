@@ -244,9 +244,12 @@ import Testing
             let sent = try queueEvents(3, in: spool)
             let hub = ScriptedHub()
             hub.answer = { request in
-                request.path == "/events/batch" ? HTTPResponse(status: 200, body: Array(wrong.utf8)) : HTTPResponse(status: 201)
+                request.path == "/events/batch"
+                    ? HTTPResponse(status: 200, body: Array(wrong.utf8)) : HTTPResponse(status: 201)
             }
-            var flusher = Flusher(spool: spool, transport: hub, signer: try StandardWebhooks.Signer(secrets: ["s"]), settings: DeliverySettings())
+            var flusher = Flusher(
+                spool: spool, transport: hub, signer: try StandardWebhooks.Signer(secrets: ["s"]),
+                settings: DeliverySettings())
             let now = Clock.unixMilliseconds()
             guard case .backingOff(let until) = flusher.step(now: now) else {
                 Issue.record("\(wrong): expected a failure with backoff")

@@ -10,8 +10,9 @@ import Testing
     let envelope = EventEnvelope(configuration: Configuration(environment: [:]), machineID: "m")
 
     func nested(_ depth: Int) -> [UInt8] {
-        Array((#"{"session_id":"deep","x":"# + String(repeating: #"{"a":"#, count: depth - 1) + "1"
-            + String(repeating: "}", count: depth)).utf8)
+        Array(
+            (#"{"session_id":"deep","x":"# + String(repeating: #"{"a":"#, count: depth - 1) + "1"
+                + String(repeating: "}", count: depth)).utf8)
     }
 
     func encoded(_ input: [UInt8]) throws -> ScannedJSON {
@@ -27,21 +28,30 @@ import Testing
         for depth in [257, 100_000] {
             let event = try encoded(nested(depth))
             #expect(
-                event.string(forKey: "payload_error")?.hasPrefix("invalid JSON: nesting deeper than 256 levels") == true,
+                event.string(forKey: "payload_error")?.hasPrefix("invalid JSON: nesting deeper than 256 levels")
+                    == true,
                 "depth \(depth)")
             let payload = try event.payload()
             #expect(payload.member("raw")?.kind == .string)
             #expect(payload.member("x") == nil)
             // The stored event is shallow: any JSON reader takes it.
-            #expect(throws: Never.self) { try JSONValue.parse(envelope.encode(HookInput(bytes: nested(depth)), id: UUIDv7.generate()).line, maximumDepth: 8) }
+            #expect(throws: Never.self) {
+                try JSONValue.parse(
+                    envelope.encode(HookInput(bytes: nested(depth)), id: UUIDv7.generate()).line, maximumDepth: 8)
+            }
         }
     }
 
     @Test func theScannerRefusesNestingBeyondItsLimit() throws {
         #expect(throws: Never.self) { try JSONScanner.scan(Array("[[[]]]".utf8), maxDepth: 3) }
         #expect(throws: JSONSyntaxError.self) { try JSONScanner.scan(Array("[[[[]]]]".utf8), maxDepth: 3) }
-        #expect(throws: JSONSyntaxError.self) { try JSONScanner.scan(Array(#"{"a":{"b":{"c":{}}}}"#.utf8), maxDepth: 3) }
-        #expect(throws: Never.self) { try JSONScanner.scan(Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8)) }
+        #expect(throws: JSONSyntaxError.self) {
+            try JSONScanner.scan(Array(#"{"a":{"b":{"c":{}}}}"#.utf8), maxDepth: 3)
+        }
+        #expect(throws: Never.self) {
+            try JSONScanner.scan(
+                Array((String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)).utf8))
+        }
     }
 
     @Test func aCompleteEventOnAStdinThatStaysOpenIsRecordedAsValid() throws {
@@ -49,8 +59,10 @@ import Testing
         defer { removeTemporaryDirectory(spool) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Executables.path("send-event"))
-        process.environment = ["CLAUDE_OBSERVABILITY_SPOOL": spool, "CLAUDE_OBSERVABILITY_HUB": try HandOffTests.closedHub(),
-                               "CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS": "1"]
+        process.environment = [
+            "CLAUDE_OBSERVABILITY_SPOOL": spool, "CLAUDE_OBSERVABILITY_HUB": try HandOffTests.closedHub(),
+            "CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS": "1",
+        ]
         let input = Pipe()
         let errors = Pipe()
         process.standardInput = input

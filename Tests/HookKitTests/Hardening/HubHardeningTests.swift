@@ -36,7 +36,8 @@ import Testing
 
     /// The hub's peak resident memory in kB (Linux).
     func peakMemory(_ hub: HubProcess) -> Int? {
-        let status = (try? String(contentsOfFile: "/proc/\(hub.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let status =
+            (try? String(contentsOfFile: "/proc/\(hub.process.processIdentifier)/status", encoding: .utf8)) ?? ""
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return nil }
         return Int(line.split(separator: " ").dropFirst().first ?? "")
     }
@@ -72,7 +73,9 @@ import Testing
             #expect(jsonObject(over)?["error"] as? String == "a batch holds at most 500 events")
             #expect(jsonObject(try hub.client.post("/events/batch", body: batch(500)))?["accepted"] as? Int == 500)
             // 4 MiB of `[1,1,1,...]`: once a 160 MB `rejected` list; now a short refusal.
-            let ones = Array("[".utf8) + Array(repeating: Array("1,".utf8), count: 2 * 1024 * 1024 - 2).joined() + Array("1]".utf8)
+            let ones =
+                Array("[".utf8) + Array(repeating: Array("1,".utf8), count: 2 * 1024 * 1024 - 2).joined()
+                + Array("1]".utf8)
             let before = peakMemory(hub) ?? 0
             let answer = try hub.client.post("/events/batch", body: ones)
             #expect(answer.status == 413 && answer.body.count < 200)
@@ -106,7 +109,8 @@ import Testing
             let old = Clock.unixSeconds() - 3600
             try stale.send(
                 "POST /events HTTP/1.1\r\nHost: x\r\nwebhook-id: m\r\nwebhook-timestamp: \(old)\r\n"
-                    + "webhook-signature: v1,\(Base64.encode([UInt8](repeating: 0, count: 32)))\r\nContent-Length: 4194304\r\n\r\n")
+                    + "webhook-signature: v1,\(Base64.encode([UInt8](repeating: 0, count: 32)))\r\nContent-Length: 4194304\r\n\r\n"
+            )
             #expect(stale.readResponses(1, timeout: 5).first?.status == 401)
             // Signed requests still go through.
             let event = makeEvent()
@@ -145,7 +149,9 @@ import Testing
             #expect(first.readResponses(1).first?.status == 400)
             let third = try RawConnection(port: hub.port)
             defer { third.close() }
-            try third.send("POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 700000\r\n\r\n" + String(repeating: "x", count: 700_000))
+            try third.send(
+                "POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: 700000\r\n\r\n"
+                    + String(repeating: "x", count: 700_000))
             #expect(third.readResponses(1).first?.status == 400)
         }
     }
@@ -154,8 +160,10 @@ import Testing
 
     @Test func withASecretReadsNeedTheReadToken() throws {
         try withHub(prepare: { directory in
-            ["--secret-file", try file(directory, "secret", Self.secret + "\n"),
-             "--read-token-file", try file(directory, "token", "read-me-123\n")]
+            [
+                "--secret-file", try file(directory, "secret", Self.secret + "\n"),
+                "--read-token-file", try file(directory, "token", "read-me-123\n"),
+            ]
         }) { hub, _ throws in
             let event = makeEvent(session: "secret-session")
             #expect(try hub.client.post("/events", body: event, headers: signed(event)).status == 201)
@@ -216,7 +224,8 @@ import Testing
         }
         #expect(
             waitUntil(timeoutSeconds: 10) {
-                ((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains("can write and read every event")
+                ((try? String(contentsOfFile: errors, encoding: .utf8)) ?? "").contains(
+                    "can write and read every event")
             })
     }
 
@@ -276,7 +285,8 @@ import Testing
             let other = try connection(from: "127.0.0.2", port: hub.port)
             defer { other.close() }
             let event = makeEvent()
-            try other.send(Array("POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: \(event.count)\r\n\r\n".utf8) + event)
+            try other.send(
+                Array("POST /events HTTP/1.1\r\nHost: x\r\nContent-Length: \(event.count)\r\n\r\n".utf8) + event)
             #expect(other.readResponses(1).first?.status == 201)
         }
     }
@@ -312,7 +322,8 @@ import Testing
             let event = makeEvent()
             #expect(try hub.client.post("/events", body: event).status == 401)
             #expect(try hub.client.post("/events", body: event, headers: signed(event)).status == 201)
-            let commandLine = try String(contentsOfFile: "/proc/\(hub.process.processIdentifier)/cmdline", encoding: .utf8)
+            let commandLine = try String(
+                contentsOfFile: "/proc/\(hub.process.processIdentifier)/cmdline", encoding: .utf8)
             #expect(!commandLine.contains(Self.secret))
         }
     }

@@ -35,8 +35,10 @@ import Testing
         try write(#"{"theme":"dark"}"#, to: outside)
         try FileManager.default.createDirectory(atPath: project + "/.claude", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: settings, withDestinationPath: outside)
-        let message = try #require(oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: project) })
-        #expect(message.contains("is a symbolic link to \(outside), outside the project's .claude folder"), "\(message)")
+        let message = try #require(
+            oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: project) })
+        #expect(
+            message.contains("is a symbolic link to \(outside), outside the project's .claude folder"), "\(message)")
         #expect(read(outside) == #"{"theme":"dark"}"#)
         #expect(FileSystem.isSymbolicLink(settings))
         #expect(!FileManager.default.fileExists(atPath: settings + Installer.backupSuffix))
@@ -51,8 +53,12 @@ import Testing
         defer { removeTemporaryDirectory(project) }
         try write(#"{"model":"opus"}"#, to: settings)
         chmod(settings, 0o444)
-        let message = try #require(oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: project) })
-        #expect(message == "\(settings) is read-only; make it writable (chmod u+w) to install, or add the hooks by hand; nothing changed")
+        let message = try #require(
+            oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: project) })
+        #expect(
+            message
+                == "\(settings) is read-only; make it writable (chmod u+w) to install, or add the hooks by hand; nothing changed"
+        )
         #expect(read(settings) == #"{"model":"opus"}"#)
         #expect(try FileManager.default.attributesOfItem(atPath: settings)[.posixPermissions] as? Int == 0o444)
     }
@@ -63,7 +69,8 @@ import Testing
         let odd = sibling + "\n"
         try FileManager.default.createDirectory(atPath: sibling, withIntermediateDirectories: true)
         try FileManager.default.createDirectory(atPath: odd, withIntermediateDirectories: true)
-        let message = try #require(oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: odd) })
+        let message = try #require(
+            oneLine { () throws(InstallerError) in try Installer.install(projectDirectory: odd) })
         #expect(message.contains("contains control characters"))
         // The command and install.sh refuse it too, and neither folder gets settings.
         let command = try runProcess(Executables.path("send-event"), ["install", odd])
@@ -113,7 +120,8 @@ import Testing
                 #expect(process.terminationStatus == 0, "round \(round): \(text)")
             }
             #expect(read(directory + "/.claude/settings.json" + Installer.backupSuffix) == original)
-            let hooks = try #require(try JSONValue.parse(read(directory + "/.claude/settings.json"))["hooks"]?.objectValue)
+            let hooks = try #require(
+                try JSONValue.parse(read(directory + "/.claude/settings.json"))["hooks"]?.objectValue)
             #expect(hooks.count == HookEvents.installed.count)
             #expect(hooks.allSatisfy { $0.value.arrayValue?.count == 1 }, "one entry per event")
         }

@@ -197,7 +197,8 @@ import Testing
         // when another writer could take its last byte for a torn line.
         let writers = 8
         let each = 40
-        let line = Array(#"{"event_uuid":"x","payload":""#.utf8) + [UInt8](repeating: 0x61, count: 96 * 1024) + [0x22, 0x7D]
+        let line =
+            Array(#"{"event_uuid":"x","payload":""#.utf8) + [UInt8](repeating: 0x61, count: 96 * 1024) + [0x22, 0x7D]
         let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: writers) { _ in
             do {
@@ -239,7 +240,8 @@ import Testing
         let json = try status(["CLAUDE_OBSERVABILITY_HUB": hubB])
         #expect(json["problem"]?.stringValue?.contains("belongs to the hub http://127.0.0.1:9/a") == true)
         let flush = try runProcess(
-            sendEvent, ["flush"], environment: ["CLAUDE_OBSERVABILITY_SPOOL": spoolPath, "CLAUDE_OBSERVABILITY_HUB": hubB])
+            sendEvent, ["flush"],
+            environment: ["CLAUDE_OBSERVABILITY_SPOOL": spoolPath, "CLAUDE_OBSERVABILITY_HUB": hubB])
         #expect(flush.status == 1 && flush.stderrText.contains("belongs to the hub"), "\(flush.stderrText)")
     }
 }
