@@ -30,6 +30,16 @@ public struct Configuration: Sendable {
     public var sessionID: String?
     /// The W3C trace context Claude Code passes when its tracing is on (`TRACEPARENT`).
     public var traceParent: String?
+    /// Which redaction rules run before an event is spooled (`CLAUDE_OBSERVABILITY_REDACT`:
+    /// `secrets` (default), `strict` or `off`).
+    public var redactMode: RedactionMode
+    /// Literals always redacted as `[REDACTED:custom]` unless redaction is off
+    /// (`CLAUDE_OBSERVABILITY_REDACT_WORDS`, comma-separated).
+    public var redactWords: [String]
+    /// Whether payload strings are kept (`CLAUDE_OBSERVABILITY_CONTENT`: `full` (default) or `metadata`).
+    public var contentMode: ContentMode
+    /// Settings that could not be understood, with what is used instead: one line each for stderr.
+    public var problems: [String]
 
     /// The default hub.
     public static let defaultHub = "http://localhost:4000"
@@ -57,6 +67,11 @@ public struct Configuration: Sendable {
         agentVersion = value("CLAUDE_AGENT_VERSION")
         sessionID = value("CLAUDE_CODE_SESSION_ID")
         traceParent = value("TRACEPARENT")
+        let redact = RedactionMode.parse(value("CLAUDE_OBSERVABILITY_REDACT"))
+        let content = ContentMode.parse(value("CLAUDE_OBSERVABILITY_CONTENT"))
+        (redactMode, contentMode) = (redact.mode, content.mode)
+        redactWords = parseRedactWords(value("CLAUDE_OBSERVABILITY_REDACT_WORDS"))
+        problems = [redact.problem, content.problem].compactMap { $0 }
         spoolDirectory =
             value("CLAUDE_OBSERVABILITY_SPOOL")
             ?? Self.stateDirectory(lookup: value) + "/" + Self.folderName(forHub: hub)

@@ -63,7 +63,8 @@ public struct EventEnvelope: Sendable {
 
     /// Encodes `input` as an event stamped with `id` (whose timestamp is the event's).
     public func encode(_ input: HookInput, id: UUIDv7) -> Encoded {
-        let payload = Payload(input, maxBytes: configuration.maxPayloadBytes)
+        let payload = Payload(
+            input, maxBytes: configuration.maxPayloadBytes, filter: PayloadFilter(configuration: configuration))
         let scanned = payload.scanned
         let sessionID =
             scanned?.string(forKey: "session_id").flatMap { $0.isEmpty ? nil : $0 }
@@ -102,6 +103,11 @@ public struct EventEnvelope: Sendable {
             JSONWriter.appendInteger(input.originalByteCount, to: &line)
             line.append(UInt8(ascii: ","))
         }
+        if !payload.redactions.isEmpty {
+            JSONWriter.appendKey("redactions", to: &line)
+            payload.redactions.appendJSON(to: &line)
+            line.append(UInt8(ascii: ","))
+        }
         JSONWriter.appendKey("payload", to: &line)
         line.append(contentsOf: payload.text)
         line.append(UInt8(ascii: "}"))
@@ -130,8 +136,12 @@ private struct Payload {
     var scanned: ScannedJSON?
     var error: String?
     var truncated = false
+    /// What redaction replaced in `text`.
+    var redactions = RedactionCounts()
+    let filter: PayloadFilter
 
-    init(_ input: HookInput, maxBytes: Int) {
+    init(_ input: HookInput, maxBytes: Int, filter: PayloadFilter) {
+        self.filter = filter
         if let problem = input.readProblem {
             wrapRaw(input.bytes, reason: problem)
             return
@@ -155,6 +165,7 @@ private struct Payload {
             error = "input is a JSON \(scanned.rootKind), not an object"
             text = Array(#"{"value":"#.utf8) + scanned.minified + [UInt8(ascii: "}")]
         }
+        applyFilter()  // before the size limit, so a secret is never cut into an unrecognisable piece
         switch PayloadLimiter.limit(text, to: maxBytes) {
         case .unchanged: break
         case .shortened(let shortened):
@@ -177,5 +188,12 @@ private struct Payload {
             JSONWriter.appendInteger(bytes.count, to: &text)
         }
         text.append(UInt8(ascii: "}"))
+        applyFilter()
+    }
+
+    /// Redacts `text` (and applies the content mode); the counts describe this text only.
+    mutating func applyFilter() {
+        redactions = RedactionCounts()
+        if let filtered = filter.apply(text, counts: &redactions) { text = filtered }
     }
 }

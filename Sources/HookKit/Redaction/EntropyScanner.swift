@@ -1,0 +1,70 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+
+/// `high-entropy` (strict mode): a run of at least 32 characters of `[A-Za-z0-9+/=_-]` whose
+/// Shannon entropy is at least 4.0 bits per character.
+///
+/// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs of letters without digits or
+/// of a single letter case with no digits (long identifiers, paths), subresource-integrity hashes
+/// (`sha512-...`) and `data:...;base64,` payloads (images). Runs are disjoint, so each byte is
+/// counted once.
+enum EntropyScanner {
+    /// The shortest run considered.
+    static let minimumLength = 32
+    /// The least entropy, in bits per character.
+    static let minimumBitsPerCharacter = 4.0
+
+    /// The run alphabet: base64 and base64url.
+    @inline(__always) static func isRunByte(_ byte: UInt8) -> Bool {
+        ByteClass.isTokenChar(byte) || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "/")
+            || byte == UInt8(ascii: "=")
+    }
+
+    /// Whether the run `range` of `text` is a high-entropy token. `counts` is 256 zeroed slots of
+    /// scratch space, left zeroed.
+    static func isHighEntropy(_ text: ScanText, _ range: Range<Int>, counts: UnsafeMutableBufferPointer<Int>) -> Bool {
+        guard range.count >= minimumLength else { return false }
+        var hexOnly = true
+        var digits = false
+        var upper = false
+        var lower = false
+        for position in range {
+            let byte = text.bytes[position]
+            counts[Int(byte)] += 1
+            if !(ByteClass.isHex(byte) || byte == UInt8(ascii: "-")) { hexOnly = false }
+            if ByteClass.isDigit(byte) { digits = true }
+            if ByteClass.isUpper(byte) { upper = true }
+            if ByteClass.isLower(byte) { lower = true }
+        }
+        let length = Double(range.count)
+        var entropy = 0.0
+        for position in range {
+            let count = counts[Int(text.bytes[position])]
+            guard count > 0 else { continue }
+            let probability = Double(count) / length
+            entropy -= probability * log2(probability)
+            counts[Int(text.bytes[position])] = 0
+        }
+        guard entropy >= minimumBitsPerCharacter, !hexOnly else { return false }
+        // Random tokens mix classes: digits with letters, or both letter cases with digits.
+        // Letters alone (longIdentifierNamesLikeThisOne, /usr/lib/paths) are not counted.
+        guard digits && (upper || lower) else { return false }
+        if isIntegrityHash(text, range) || isDataURL(text, before: range.lowerBound) { return false }
+        return true
+    }
+
+    /// `sha1-`, `sha256-`, `sha384-`, `sha512-` followed by base64: a lock file's integrity hash.
+    private static func isIntegrityHash(_ text: ScanText, _ range: Range<Int>) -> Bool {
+        guard text.has("sha", at: range.lowerBound) else { return false }
+        let digitsEnd = text.runEnd(from: range.lowerBound + 3, limit: 4, ByteClass.isDigit)
+        return digitsEnd > range.lowerBound + 3 && text[digitsEnd] == UInt8(ascii: "-")
+    }
+
+    /// Whether the run starting at `start` follows `;base64,` (a data URL).
+    private static func isDataURL(_ text: ScanText, before start: Int) -> Bool {
+        text.has(";base64,", at: start - 8)
+    }
+}
