@@ -135,7 +135,9 @@ extension SecretScanner {
 
     /// `aws-secret-access-key`: 40 of `[A-Za-z0-9/+=]`, quoted or not.
     private func awsSecret(from start: Int) -> Range<Int>? {
-        guard let value = valueAfter(start), value.range.count == 40 else { return nil }
+        guard let value = valueAfter(start), value.range.count == 40,
+            !SecretValues.isPlaceholder(UnsafeBufferPointer(rebasing: text.bytes[value.range]))
+        else { return nil }
         for position in value.range {
             let byte = text.bytes[position]
             guard ByteClass.isAlnum(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "+")
@@ -143,6 +145,24 @@ extension SecretScanner {
             else { return nil }
         }
         return value.range
+    }
+
+    /// `aws-secret-access-key` given as an argument: `aws_secret_access_key` (any case), blanks,
+    /// then 40 of `[A-Za-z0-9/+=]` and a blank or the end (`aws configure set
+    /// aws_secret_access_key ...`). The `=` / `:` forms are handled with the other assignments.
+    mutating func awsSecretArgument(at index: Int) -> (Range<Int>, RedactionRule)? {
+        guard !ByteClass.isWord(text[index - 1]), text.hasIgnoringCase("aws_secret_access_key", at: index) else {
+            return nil
+        }
+        let start = text.runEnd(from: index + 21, limit: 8) { $0 == 0x20 || $0 == 0x09 }
+        guard start > index + 21 else { return nil }
+        let end = text.runEnd(from: start, limit: 41) {
+            ByteClass.isAlnum($0) || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "=")
+        }
+        guard end - start == 40, text[end] == 0 || ByteClass.isSpace(text[end]) || ByteClass.isQuote(text[end]),
+            !SecretValues.isPlaceholder(UnsafeBufferPointer(rebasing: text.bytes[start..<end]))
+        else { return nil }
+        return (start..<end, .awsSecretAccessKey)
     }
 
     /// `authorization-header`: after `Authorization:` (or `=`), an optional quote, the scheme

@@ -5,7 +5,7 @@
 /// level object: `session_id`, `hook_event_name`, `tool_name`, `tool_use_id`, `cwd`,
 /// `permission_mode`, `transcript_path`, `agent_id`, `agent_type`, `agent_transcript_path`,
 /// `source`, `reason`, `trigger`, `notification_type`, `model`, and any other member named `id`
-/// or ending in `_id`. Also kept everywhere: object keys, numbers, booleans, `null` and the
+/// or ending in `_id` or `Id`. Also kept everywhere: object keys, numbers, booleans, `null` and the
 /// structure itself. Every other string (tool inputs and responses, prompts, messages, file
 /// contents, nested strings, array elements) becomes
 /// `{"omitted":true,"bytes":N,"sha256":"<first 16 hex digits>"}` where N is the string's length
@@ -23,10 +23,16 @@ enum MetadataOnly {
     /// `depth` (1 = the root object's members) is kept.
     static func keeps(key: UnsafeBufferPointer<UInt8>?, depth: Int) -> Bool {
         guard depth == 1, let key else { return false }
+        if isIDKey(key) { return true }
         let text = ScanText(key)
-        if key.count == 2 && text.has("id", at: 0) { return true }
-        if key.count > 3 && text.has("_id", at: key.count - 3) { return true }
         return keptTopLevelKeys.contains { key.count == $0.utf8CodeUnitCount && text.has($0, at: 0) }
+    }
+
+    /// `id`, or a name ending in `_id` / `Id` (`session_id`, `tool_use_id`, `requestId`).
+    static func isIDKey(_ key: UnsafeBufferPointer<UInt8>) -> Bool {
+        let text = ScanText(key)
+        if key.count == 2 { return text.has("id", at: 0) }
+        return key.count > 3 && (text.has("_id", at: key.count - 3) || text.has("Id", at: key.count - 2))
     }
 
     /// Appends `{"omitted":true,"bytes":<byteCount>,"sha256":"<16 hex of content's SHA-256>"}`.

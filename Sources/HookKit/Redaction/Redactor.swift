@@ -27,6 +27,12 @@ package struct Redactor: Sendable {
 
     /// Redacts plain text; nil when nothing matched. Bytes that are not UTF-8 are kept as they are.
     package func redactText(_ input: UnsafeBufferPointer<UInt8>, counts: inout RedactionCounts) -> [UInt8]? {
+        redactText(input, highEntropy: true, counts: &counts)
+    }
+
+    private func redactText(
+        _ input: UnsafeBufferPointer<UInt8>, highEntropy: Bool, counts: inout RedactionCounts
+    ) -> [UInt8]? {
         guard mode != .off else { return nil }
         var current: [UInt8]? = words.isEmpty ? nil : words.redact(input, counts: &counts)
         func pass(_ run: (UnsafeBufferPointer<UInt8>) -> ([UInt8]?, RedactionCounts)) {
@@ -43,7 +49,7 @@ package struct Redactor: Sendable {
         }
         if mode == .strict {
             pass { buffer in
-                var scanner = StrictScanner(buffer)
+                var scanner = StrictScanner(buffer, highEntropy: highEntropy)
                 return (scanner.run(), scanner.writer.counts)
             }
         }
@@ -76,7 +82,8 @@ package struct Redactor: Sendable {
                 if let range = SecretScanner.authorizationCredential(in: text, from: start) {
                     writer.replace(range, with: .authorizationHeader)
                 }
-            case .awsSecretAccessKey where value.count == 40 && value.allSatisfy(Self.isAWSSecretByte):
+            case .awsSecretAccessKey
+            where value.count == 40 && value.allSatisfy(Self.isAWSSecretByte) && !SecretValues.isPlaceholder(value):
                 writer.replace(0..<value.count, with: .awsSecretAccessKey)
             case .awsSecretAccessKey, .secret:
                 if value.count <= 4096,
@@ -95,7 +102,7 @@ package struct Redactor: Sendable {
                 return rest ?? whole
             }
         }
-        return redactText(value, counts: &counts)
+        return redactText(value, highEntropy: !(key.map(MetadataOnly.isIDKey) ?? false), counts: &counts)
     }
 
     private static func isAWSSecretByte(_ byte: UInt8) -> Bool {

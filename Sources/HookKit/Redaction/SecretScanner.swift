@@ -47,7 +47,8 @@ struct SecretScanner {
     /// The rules recognised by how the secret itself starts (tokens, keys, JWTs, PEM blocks).
     @inline(__always) mutating func prefixedSecret(at index: Int) -> (Range<Int>, RedactionRule)? {
         switch text.bytes[index] {
-        case UInt8(ascii: "A"): awsAccessKeyID(at: index) ?? googleAPIKey(at: index)
+        case UInt8(ascii: "A"): awsAccessKeyID(at: index) ?? googleAPIKey(at: index) ?? awsSecretArgument(at: index)
+        case UInt8(ascii: "a"): awsSecretArgument(at: index)
         case UInt8(ascii: "g"): githubToken(at: index) ?? gitlabToken(at: index)
         case UInt8(ascii: "s"): anthropicKey(at: index) ?? openaiKey(at: index) ?? stripeKey(at: index)
         case UInt8(ascii: "r"): stripeKey(at: index)

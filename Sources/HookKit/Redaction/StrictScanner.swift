@@ -3,10 +3,14 @@
 struct StrictScanner {
     let text: ScanText
     var writer: RedactionWriter
+    /// False for the value of an id (`tool_use_id`, `id`): ids are random by design and are what
+    /// dashboards correlate on.
+    let highEntropy: Bool
 
-    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+    init(_ bytes: UnsafeBufferPointer<UInt8>, highEntropy: Bool = true) {
         text = ScanText(bytes)
         writer = RedactionWriter(bytes)
+        self.highEntropy = highEntropy
     }
 
     mutating func run() -> [UInt8]? {
@@ -21,7 +25,7 @@ struct StrictScanner {
                     match = email(at: index)
                 } else {
                     if ByteClass.isDigit(byte) { match = ipv4(at: index) }
-                    if match == nil, EntropyScanner.isRunByte(byte),
+                    if match == nil, highEntropy, EntropyScanner.isRunByte(byte),
                         index == writer.copied || !EntropyScanner.isRunByte(text[index - 1])
                     {
                         let end = text.runEnd(from: index, EntropyScanner.isRunByte)
