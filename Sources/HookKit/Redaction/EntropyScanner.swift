@@ -7,8 +7,8 @@ import Glibc
 /// `high-entropy` (strict mode): a run of at least 32 characters of `[A-Za-z0-9+/=_-]` whose
 /// Shannon entropy is at least 4.0 bits per character.
 ///
-/// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs of letters without digits or
-/// of a single letter case with no digits (long identifiers, paths), subresource-integrity hashes
+/// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs without both letters and
+/// digits (long identifiers, paths, words), subresource-integrity hashes
 /// (`sha512-...`) and `data:...;base64,` payloads (images). Runs are disjoint, so each byte is
 /// counted once.
 enum EntropyScanner {
@@ -23,22 +23,12 @@ enum EntropyScanner {
             || byte == UInt8(ascii: "=")
     }
 
-    /// Whether the run `range` of `text` is a high-entropy token. `counts` is 256 zeroed slots of
-    /// scratch space, left zeroed.
+    /// Whether the run `range` of `text`, already known to be long enough and to mix letters and
+    /// digits without being hex, is a high-entropy token. `counts` is 256 zeroed slots of scratch
+    /// space, left zeroed.
     static func isHighEntropy(_ text: ScanText, _ range: Range<Int>, counts: UnsafeMutableBufferPointer<Int>) -> Bool {
-        guard range.count >= minimumLength else { return false }
-        var hexOnly = true
-        var digits = false
-        var upper = false
-        var lower = false
-        for position in range {
-            let byte = text.bytes[position]
-            counts[Int(byte)] += 1
-            if !(ByteClass.isHex(byte) || byte == UInt8(ascii: "-")) { hexOnly = false }
-            if ByteClass.isDigit(byte) { digits = true }
-            if ByteClass.isUpper(byte) { upper = true }
-            if ByteClass.isLower(byte) { lower = true }
-        }
+        if isIntegrityHash(text, range) || isDataURL(text, before: range.lowerBound) { return false }
+        for position in range { counts[Int(text.bytes[position])] += 1 }
         let length = Double(range.count)
         var entropy = 0.0
         for position in range {
@@ -48,12 +38,7 @@ enum EntropyScanner {
             entropy -= probability * log2(probability)
             counts[Int(text.bytes[position])] = 0
         }
-        guard entropy >= minimumBitsPerCharacter, !hexOnly else { return false }
-        // Random tokens mix classes: digits with letters, or both letter cases with digits.
-        // Letters alone (longIdentifierNamesLikeThisOne, /usr/lib/paths) are not counted.
-        guard digits && (upper || lower) else { return false }
-        if isIntegrityHash(text, range) || isDataURL(text, before: range.lowerBound) { return false }
-        return true
+        return entropy >= minimumBitsPerCharacter
     }
 
     /// `sha1-`, `sha256-`, `sha384-`, `sha512-` followed by base64: a lock file's integrity hash.

@@ -62,12 +62,11 @@ package struct PayloadFilter: Sendable {
                 let start = index
                 var hasEscape = false
                 index += 1
-                while index < count && json[index] != UInt8(ascii: "\"") {
-                    if json[index] == UInt8(ascii: "\\") {
-                        hasEscape = true
-                        index += 1
-                    }
-                    index += 1
+                while true {
+                    index = ByteSearch.firstIndex(of: UInt8(ascii: "\""), or: UInt8(ascii: "\\"), in: json, from: index)
+                    guard index < count, json[index] == UInt8(ascii: "\\") else { break }
+                    hasEscape = true
+                    index += 2
                 }
                 let end = min(index, count)  // the closing quote
                 index = end + 1
@@ -79,16 +78,11 @@ package struct PayloadFilter: Sendable {
                 }
                 let valueKey = afterColon ? key : nil
                 afterColon = false
-                let replacement = filterString(
+                if filterString(
                     json, content: (start + 1)..<end, hasEscape: hasEscape, key: valueKey, depth: depth,
-                    counts: &counts)
-                if let replacement {
-                    if !changed {
-                        changed = true
-                        output.reserveCapacity(count + 64)
-                    }
-                    output.append(contentsOf: UnsafeBufferPointer(rebasing: json[copied..<start]))
-                    output.append(contentsOf: replacement)
+                    pending: copied..<start, output: &output, counts: &counts)
+                {
+                    changed = true
                     copied = min(index, count)
                 }
                 continue
@@ -109,19 +103,23 @@ package struct PayloadFilter: Sendable {
         return output
     }
 
-    /// The JSON text replacing one string value, or nil to keep it as it is.
+    /// Appends `json[pending]` and the JSON text replacing one string value to `output` and
+    /// returns true, or returns false (leaving `output` as it was) to keep the string as it is.
     private func filterString(
         _ json: UnsafeBufferPointer<UInt8>, content: Range<Int>, hasEscape: Bool, key: Range<Int>?, depth: Int,
-        counts: inout RedactionCounts
-    ) -> [UInt8]? {
+        pending: Range<Int>, output: inout [UInt8], counts: inout RedactionCounts
+    ) -> Bool {
         let raw = UnsafeBufferPointer(rebasing: json[content])
         let keyBytes = key.map { UnsafeBufferPointer(rebasing: json[$0]) }
         let omit = contentMode == .metadata && !MetadataOnly.keeps(key: keyBytes, depth: depth)
-        guard redactor.isActive || omit else { return nil }
-        func filter(_ value: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard redactor.isActive || omit else { return false }
+        func filter(_ value: UnsafeBufferPointer<UInt8>) -> Bool {
             let redacted = redactor.redactValue(value, key: keyBytes, counts: &counts)
+            if omit || redacted != nil {
+                if output.isEmpty { output.reserveCapacity(json.count + 64) }
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: json[pending]))
+            }
             if omit {
-                var output: [UInt8] = []
                 if let redacted {
                     redacted.withUnsafeBufferPointer {
                         MetadataOnly.appendOmitted(byteCount: value.count, hashing: $0, to: &output)
@@ -129,16 +127,14 @@ package struct PayloadFilter: Sendable {
                 } else {
                     MetadataOnly.appendOmitted(byteCount: value.count, hashing: value, to: &output)
                 }
-                return output
+                return true
             }
-            guard let redacted else { return nil }
-            var output: [UInt8] = []
-            output.reserveCapacity(redacted.count + 2)
-            JSONWriter.appendSanitizedString(redacted, to: &output)
-            return output
+            guard let redacted else { return false }
+            // Valid UTF-8: decoded from validated JSON, with ASCII markers put in at ASCII boundaries.
+            redacted.withUnsafeBufferPointer { JSONWriter.appendEscapedBytes($0, to: &output) }
+            return true
         }
         guard hasEscape else { return filter(raw) }
-        var decoded = JSONString.decode(raw)
-        return decoded.withUTF8 { filter($0) }
+        return JSONString.decodeBytes(raw).withUnsafeBufferPointer { filter($0) }
     }
 }

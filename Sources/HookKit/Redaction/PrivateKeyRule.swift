@@ -34,6 +34,7 @@ extension SecretScanner {
                     guard base64Count >= 32, text.has("-----", at: endLabel) else { break }
                     return (index..<(endLabel + 5), .privateKey)
                 }
+                if text.has("-----", at: position) { break }  // another armour line: not this body
             } else if !(ByteClass.isSpace(byte) || byte == UInt8(ascii: ":") || byte == UInt8(ascii: ",")
                 || byte == UInt8(ascii: "\\"))
             {

@@ -24,7 +24,7 @@ enum SecretNames {
     /// value is not a credential.
     static func classify(_ name: UnsafeBufferPointer<UInt8>) -> Kind? {
         let name = UnsafeBufferPointer(rebasing: name[max(0, name.count - maximumLength)...])
-        guard name.count >= 3 else { return nil }
+        guard name.count >= 5 else { return nil }  // the shortest keyword is "token"
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumLength) { folded in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: maximumLength) { origin in
                 // The name lowercased with separators dropped, and where each folded byte came from.
@@ -36,35 +36,38 @@ enum SecretNames {
                     origin[length] = index
                     length += 1
                 }
+                guard length >= 5 else { return nil }
                 let text = ScanText(UnsafeBufferPointer(rebasing: folded[0..<length]))
                 if length >= 13 && text.has("authorization", at: length - 13) { return .authorization }
-                var kind: Kind?
-                for keyword in keywords {
-                    let keywordLength = keyword.utf8CodeUnitCount
-                    guard length >= keywordLength else { continue }
-                    for start in 0...(length - keywordLength) where text.has(keyword, at: start) {
-                        if endsWord(name, lastIndex: origin[start + keywordLength - 1]) {
-                            kind = .secret
-                            break
-                        }
-                    }
-                    if kind != nil { break }
+                func keyword(_ word: StaticString, at start: Int) -> Bool {
+                    text.has(word, at: start)
+                        && endsWord(name, lastIndex: origin[start + word.utf8CodeUnitCount - 1])
                 }
-                guard kind != nil else { return nil }
+                var found = false
+                for start in 0..<(length - 4) {
+                    // The two first letters decide which keyword could start here.
+                    switch (folded[start], folded[start + 1]) {
+                    case (UInt8(ascii: "p"), UInt8(ascii: "a")):
+                        found = keyword("password", at: start) || keyword("passwd", at: start)
+                    case (UInt8(ascii: "p"), UInt8(ascii: "r")): found = keyword("privatekey", at: start)
+                    case (UInt8(ascii: "s"), UInt8(ascii: "e")): found = keyword("secret", at: start)
+                    case (UInt8(ascii: "t"), UInt8(ascii: "o")): found = keyword("token", at: start)
+                    case (UInt8(ascii: "a"), UInt8(ascii: "p")): found = keyword("apikey", at: start)
+                    case (UInt8(ascii: "a"), UInt8(ascii: "c")): found = keyword("accesskey", at: start)
+                    default: continue
+                    }
+                    if found { break }
+                }
+                guard found else { return nil }
                 if length >= 18 {
                     for start in 0...(length - 18) where text.has("awssecretaccesskey", at: start) {
                         return .awsSecretAccessKey
                     }
                 }
-                return kind
+                return .secret
             }
         }
     }
-
-    /// Keywords, lowercased without separators.
-    private static let keywords: [StaticString] = [
-        "password", "passwd", "secret", "token", "apikey", "accesskey", "privatekey",
-    ]
 
     /// Whether the keyword whose last byte is `name[lastIndex]` ends a word of the name (rather
     /// than running on, as in `tokenizer`) and is not followed by a word that makes the value

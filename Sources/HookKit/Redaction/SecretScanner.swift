@@ -25,14 +25,27 @@ struct SecretScanner {
 
     /// Runs every rule; returns the redacted text, or nil when nothing matched.
     mutating func run() -> [UInt8]? {
-        let count = text.count
+        let bytes = text.bytes
+        let count = bytes.count
         var index = 0
         while index < count {
+            let byte = bytes[index]
             let match: (Range<Int>, RedactionRule)?
-            switch text.bytes[index] {
-            case UInt8(ascii: ":"): match = urlCredentials(at: index) ?? assignment(at: index)
-            case UInt8(ascii: "="): match = assignment(at: index)
-            default: match = prefixedSecret(at: index)
+            if ByteClass.isAlnum(byte) {
+                // Token rules start only at a word start; the rest of the word can be skipped.
+                match = ByteClass.isAlpha(byte) && atWordStart(index) ? prefixedSecret(at: index) : nil
+                if match == nil {
+                    index = ByteSearch.firstNonAlnum(in: bytes, from: index + 1)
+                    continue
+                }
+            } else {
+                switch byte {
+                case UInt8(ascii: ":"): match = urlCredentials(at: index) ?? assignment(at: index)
+                case UInt8(ascii: "="): match = assignment(at: index)
+                case UInt8(ascii: "-") where index + 10 < count && bytes[index + 1] == UInt8(ascii: "-"):
+                    match = privateKey(at: index)
+                default: match = nil
+                }
             }
             if let (range, rule) = match {
                 writer.replace(range, with: rule)
@@ -46,16 +59,23 @@ struct SecretScanner {
 
     /// The rules recognised by how the secret itself starts (tokens, keys, JWTs, PEM blocks).
     @inline(__always) mutating func prefixedSecret(at index: Int) -> (Range<Int>, RedactionRule)? {
-        switch text.bytes[index] {
-        case UInt8(ascii: "A"): awsAccessKeyID(at: index) ?? googleAPIKey(at: index) ?? awsSecretArgument(at: index)
-        case UInt8(ascii: "a"): awsSecretArgument(at: index)
-        case UInt8(ascii: "g"): githubToken(at: index) ?? gitlabToken(at: index)
-        case UInt8(ascii: "s"): anthropicKey(at: index) ?? openaiKey(at: index) ?? stripeKey(at: index)
-        case UInt8(ascii: "r"): stripeKey(at: index)
-        case UInt8(ascii: "x"): slackToken(at: index)
-        case UInt8(ascii: "n"): npmToken(at: index)
-        case UInt8(ascii: "e"): jwt(at: index)
-        case UInt8(ascii: "-"): privateKey(at: index)
+        // The first two bytes decide which rules can apply, so most words cost one switch.
+        switch (text.bytes[index], text[index + 1]) {
+        case (UInt8(ascii: "A"), UInt8(ascii: "K")), (UInt8(ascii: "A"), UInt8(ascii: "S")),
+            (UInt8(ascii: "A"), UInt8(ascii: "B")), (UInt8(ascii: "A"), UInt8(ascii: "C")):
+            awsAccessKeyID(at: index)
+        case (UInt8(ascii: "A"), UInt8(ascii: "I")): googleAPIKey(at: index)
+        case (UInt8(ascii: "A"), UInt8(ascii: "W")), (UInt8(ascii: "a"), UInt8(ascii: "w")),
+            (UInt8(ascii: "A"), UInt8(ascii: "w")), (UInt8(ascii: "a"), UInt8(ascii: "W")):
+            awsSecretArgument(at: index)
+        case (UInt8(ascii: "g"), UInt8(ascii: "h")), (UInt8(ascii: "g"), UInt8(ascii: "i")): githubToken(at: index)
+        case (UInt8(ascii: "g"), UInt8(ascii: "l")): gitlabToken(at: index)
+        case (UInt8(ascii: "s"), UInt8(ascii: "k")): anthropicKey(at: index) ?? openaiKey(at: index) ?? stripeKey(at: index)
+        case (UInt8(ascii: "r"), UInt8(ascii: "k")): stripeKey(at: index)
+        case (UInt8(ascii: "x"), UInt8(ascii: "o")): slackToken(at: index)
+        case (UInt8(ascii: "n"), UInt8(ascii: "p")): npmToken(at: index)
+        case (UInt8(ascii: "e"), UInt8(ascii: "y")): jwt(at: index)
+        case (UInt8(ascii: "-"), UInt8(ascii: "-")): privateKey(at: index)
         default: nil
         }
     }

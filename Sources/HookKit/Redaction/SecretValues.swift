@@ -87,8 +87,8 @@ enum SecretValues {
     ) -> Bool {
         guard value.count >= minimumLength else { return false }
         if !allowSpaces && value.contains(where: ByteClass.isSpace) { return false }
-        if isNumeric(value) || isPlaceholder(value) { return false }
-        return quoted || !looksLikeCode(value, stop: stop)
+        if !quoted && looksLikeCode(value, stop: stop) { return false }
+        return !isNumeric(value) && !isPlaceholder(value)
     }
 
     private static func placeholderFill(_ byte: UInt8) -> Bool {

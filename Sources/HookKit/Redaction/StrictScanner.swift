@@ -16,30 +16,64 @@ struct StrictScanner {
     mutating func run() -> [UInt8]? {
         withUnsafeTemporaryAllocation(of: Int.self, capacity: 256) { counts in
             counts.initialize(repeating: 0)
-            let count = text.count
+            let bytes = text.bytes
+            let count = bytes.count
             var index = 0
-            while index < count {
-                let byte = text.bytes[index]
-                var match: (Range<Int>, RedactionRule)?
+            scan: while index < count {
+                let byte = bytes[index]
                 if byte == UInt8(ascii: "@") {
-                    match = email(at: index)
-                } else {
-                    if ByteClass.isDigit(byte) { match = ipv4(at: index) }
-                    if match == nil, highEntropy, EntropyScanner.isRunByte(byte),
-                        index == writer.copied || !EntropyScanner.isRunByte(text[index - 1])
+                    if let (range, rule) = email(at: index) {
+                        writer.replace(range, with: rule)
+                        index = range.upperBound
+                        continue
+                    }
+                } else if EntropyScanner.isRunByte(byte) {
+                    // A whole run at once, in one pass: what it is made of, and where a number
+                    // starts (an IPv4 address can only start at a digit after a non-alphanumeric).
+                    var end = index
+                    var digits = false
+                    var letters = false
+                    var hexOnly = true
+                    var firstNumber = -1
+                    var previousAlnum = index > writer.copied && ByteClass.isAlnum(text[index - 1])
+                    while end < count {
+                        let current = bytes[end]
+                        if ByteClass.isDigit(current) {
+                            digits = true
+                            if !previousAlnum && firstNumber < 0 { firstNumber = end }
+                            previousAlnum = true
+                        } else if ByteClass.isAlpha(current) {
+                            letters = true
+                            if (current | 0x20) > UInt8(ascii: "f") { hexOnly = false }
+                            previousAlnum = true
+                        } else if EntropyScanner.isRunByte(current) {
+                            if current != UInt8(ascii: "-") { hexOnly = false }
+                            previousAlnum = false
+                        } else {
+                            break
+                        }
+                        end += 1
+                    }
+                    if highEntropy, end - index >= EntropyScanner.minimumLength, digits, letters, !hexOnly,
+                        EntropyScanner.isHighEntropy(text, index..<end, counts: counts)
                     {
-                        let end = text.runEnd(from: index, EntropyScanner.isRunByte)
-                        if EntropyScanner.isHighEntropy(text, index..<end, counts: counts) {
-                            match = (index..<end, .highEntropy)
+                        writer.replace(index..<end, with: .highEntropy)
+                        index = end
+                        continue
+                    }
+                    if firstNumber >= 0 {
+                        for position in firstNumber..<end where ByteClass.isDigit(bytes[position]) {
+                            if let (range, rule) = ipv4(at: position) {
+                                writer.replace(range, with: rule)
+                                index = range.upperBound
+                                continue scan
+                            }
                         }
                     }
+                    index = end
+                    continue
                 }
-                if let (range, rule) = match {
-                    writer.replace(range, with: rule)
-                    index = max(range.upperBound, index + 1)
-                } else {
-                    index += 1
-                }
+                index += 1
             }
             return writer.finish()
         }
