@@ -76,23 +76,17 @@ import Testing
     @Test func tenMegabyteStringsAreHandledWhole() throws {
         var fake = RedactionFakes(seed: 5)
         let token = fake.slackToken()
-        let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 10 * 1024 * 1024 / 27)
+        let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 5 * 1024 * 1024 / 27)  // 10 MB in all
         let json = Array(#"{"a":"#.utf8) + jsonString(filler + token + " " + filler + token) + Array("}".utf8)
-        var t0 = ContinuousClock.now
         let (output, counts) = try filter(json)
-        print("T filter10", ContinuousClock.now - t0); t0 = ContinuousClock.now
         #expect(counts[.slackToken] == 2)
         let expectedCount = json.count - 2 * (token.utf8.count - "[REDACTED:slack-token]".utf8.count)
         #expect(output.count == expectedCount)
         // One 10 MB run of token characters, and a long run of high-entropy base64, in strict mode.
         let run = Array(#"{"a":""#.utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 10 * 1024 * 1024) + Array(#""}"#.utf8)
-        print("T build run", ContinuousClock.now - t0); t0 = ContinuousClock.now
         #expect(try filter(run, mode: .strict).counts.isEmpty)
-        print("T run strict", ContinuousClock.now - t0); t0 = ContinuousClock.now
         let blob = Array(#"{"a":"x "#.utf8) + Array(fake.base64Blob(1024 * 1024).utf8) + Array(#""}"#.utf8)
-        print("T build blob", ContinuousClock.now - t0); t0 = ContinuousClock.now
         let (redacted, blobCounts) = try filter(blob, mode: .strict)
-        print("T blob strict", ContinuousClock.now - t0); t0 = ContinuousClock.now
         #expect(blobCounts[.highEntropy] >= 1)
         let shorter = redacted.count < blob.count
         #expect(shorter)

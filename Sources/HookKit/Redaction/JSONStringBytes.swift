@@ -85,47 +85,52 @@ extension JSONWriter {
             extra += byte == 0x0A || byte == 0x0D || byte == 0x09 || byte >= 0x20 ? 1 : 5
             probe = ByteSearch.firstNeedingEscape(in: bytes, from: probe + 1)
         }
-        let start = output.count
-        let total = bytes.count + extra
-        output.append(contentsOf: repeatElement(0, count: total))
-        output.withUnsafeMutableBufferPointer { buffer in
-            guard let target = buffer.baseAddress.map({ $0 + start }) else { return }
+        guard extra > 2 else {
+            output.append(UInt8(ascii: "\""))
+            output.append(contentsOf: bytes)
+            output.append(UInt8(ascii: "\""))
+            return
+        }
+        let escaped = [UInt8](unsafeUninitializedCapacity: bytes.count + extra) { target, initialized in
+            guard let base = target.baseAddress, let source = bytes.baseAddress else { return }
             var written = 0
             var runStart = 0
             func copyRun(upTo end: Int) {
-                guard end > runStart, let source = bytes.baseAddress else { return }
-                copyBytes(from: source + runStart, to: target + written, count: end - runStart)
+                guard end > runStart else { return }
+                copyBytes(from: source + runStart, to: base + written, count: end - runStart)
                 written += end - runStart
             }
-            target[0] = UInt8(ascii: "\"")
+            base[0] = UInt8(ascii: "\"")
             written = 1
             let hex: StaticString = "0123456789abcdef"
             var index = ByteSearch.firstNeedingEscape(in: bytes, from: 0)
             while index < bytes.count {
-                defer { index = ByteSearch.firstNeedingEscape(in: bytes, from: index + 1) }
                 let byte = bytes[index]
                 copyRun(upTo: index)
                 runStart = index + 1
-                target[written] = UInt8(ascii: "\\")
+                base[written] = UInt8(ascii: "\\")
                 written += 1
                 switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): target[written] = byte
-                case 0x0A: target[written] = UInt8(ascii: "n")
-                case 0x0D: target[written] = UInt8(ascii: "r")
-                case 0x09: target[written] = UInt8(ascii: "t")
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): base[written] = byte
+                case 0x0A: base[written] = UInt8(ascii: "n")
+                case 0x0D: base[written] = UInt8(ascii: "r")
+                case 0x09: base[written] = UInt8(ascii: "t")
                 default:
-                    target[written] = UInt8(ascii: "u")
-                    target[written + 1] = UInt8(ascii: "0")
-                    target[written + 2] = UInt8(ascii: "0")
-                    target[written + 3] = hex.utf8Start[Int(byte >> 4)]
-                    target[written + 4] = hex.utf8Start[Int(byte & 0xF)]
+                    base[written] = UInt8(ascii: "u")
+                    base[written + 1] = UInt8(ascii: "0")
+                    base[written + 2] = UInt8(ascii: "0")
+                    base[written + 3] = hex.utf8Start[Int(byte >> 4)]
+                    base[written + 4] = hex.utf8Start[Int(byte & 0xF)]
                     written += 4
                 }
                 written += 1
+                index = ByteSearch.firstNeedingEscape(in: bytes, from: index + 1)
             }
             copyRun(upTo: bytes.count)
-            target[written] = UInt8(ascii: "\"")
+            base[written] = UInt8(ascii: "\"")
+            initialized = written + 1
         }
+        output.append(contentsOf: escaped)
     }
 }
 
