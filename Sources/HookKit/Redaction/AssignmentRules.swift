@@ -2,8 +2,9 @@
 /// (`aws-secret-access-key`, `authorization-header`, `secret-assignment`).
 extension SecretScanner {
     /// `url-credentials`: the password of `scheme://user:password@host` (the user and host stay).
-    /// The authority ends at `/`, `?`, `#`, a blank or a quote; its last `@` ends the user info,
-    /// so a password with an unencoded `@` is still covered whole.
+    /// The authority ends at `/`, a blank or a quote (not at `?` or `#`, which unencoded passwords
+    /// do contain); its last `@` ends the user info, so a password with an unencoded `@` is still
+    /// covered whole.
     mutating func urlCredentials(at index: Int) -> (Range<Int>, RedactionRule)? {
         guard text[index + 1] == UInt8(ascii: "/"), text[index + 2] == UInt8(ascii: "/"),
             ByteClass.isAlpha(text[index - 1])
@@ -11,8 +12,7 @@ extension SecretScanner {
         let start = index + 3
         let end = text.runEnd(from: start, limit: 1024) { byte in
             !(ByteClass.isSpace(byte) || ByteClass.isQuote(byte) || byte == UInt8(ascii: "/")
-                || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") || byte == UInt8(ascii: "\\")
-                || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">"))
+                || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">"))
         }
         guard let at = (start..<end).last(where: { text.bytes[$0] == UInt8(ascii: "@") }), at + 1 < end,
             let colon = (start..<at).first(where: { text.bytes[$0] == UInt8(ascii: ":") }), colon + 1 < at

@@ -8,7 +8,8 @@ import Glibc
 /// Shannon entropy is at least 4.0 bits per character.
 ///
 /// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs without both letters and
-/// digits (long identifiers, paths, words), subresource-integrity hashes
+/// digits (long identifiers, words), paths (two or more `/`-separated word segments),
+/// subresource-integrity hashes
 /// (`sha512-...`) and `data:...;base64,` payloads (images). Runs are disjoint, so each byte is
 /// counted once.
 enum EntropyScanner {
@@ -27,7 +28,9 @@ enum EntropyScanner {
     /// digits without being hex, is a high-entropy token. `counts` is 256 zeroed slots of scratch
     /// space, left zeroed.
     static func isHighEntropy(_ text: ScanText, _ range: Range<Int>, counts: UnsafeMutableBufferPointer<Int>) -> Bool {
-        if isIntegrityHash(text, range) || isDataURL(text, before: range.lowerBound) { return false }
+        if isIntegrityHash(text, range) || isDataURL(text, before: range.lowerBound) || isPath(text, range) {
+            return false
+        }
         for position in range { counts[Int(text.bytes[position])] += 1 }
         let length = Double(range.count)
         var entropy = 0.0
@@ -39,6 +42,30 @@ enum EntropyScanner {
             counts[Int(text.bytes[position])] = 0
         }
         return entropy >= minimumBitsPerCharacter
+    }
+
+    /// A path or URL path: at least two `/`-separated segments of two or more letters, `-` or
+    /// `_` with no digit (`usr/lib`, `projects/-home-dev-app`). A random base64 token has long
+    /// segments that almost always hold a digit.
+    private static func isPath(_ text: ScanText, _ range: Range<Int>) -> Bool {
+        var wordSegments = 0
+        var length = 0
+        var wordLike = true
+        var sawSlash = false
+        for position in range {
+            let byte = text.bytes[position]
+            if byte == UInt8(ascii: "/") {
+                sawSlash = true
+                if wordLike && length >= 2 { wordSegments += 1 }
+                length = 0
+                wordLike = true
+            } else {
+                length += 1
+                if !(ByteClass.isAlpha(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) { wordLike = false }
+            }
+        }
+        if wordLike && length >= 2 { wordSegments += 1 }
+        return sawSlash && wordSegments >= 2
     }
 
     /// `sha1-`, `sha256-`, `sha384-`, `sha512-` followed by base64: a lock file's integrity hash.

@@ -91,8 +91,11 @@ package struct Redactor: Sendable {
                 {
                     // A value that is exactly a recognised token keeps that rule's id.
                     var scanner = SecretScanner(value)
-                    let token = scanner.prefixedSecret(at: 0)
-                    writer.replace(0..<value.count, with: token?.0.count == value.count ? token!.1 : .secretAssignment)
+                    var rule = RedactionRule.secretAssignment
+                    if let (range, tokenRule) = scanner.prefixedSecret(at: 0), range.count == value.count {
+                        rule = tokenRule
+                    }
+                    writer.replace(0..<value.count, with: rule)
                 }
             }
             if let whole = writer.finish() {
