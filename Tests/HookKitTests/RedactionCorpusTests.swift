@@ -280,7 +280,9 @@ import Testing
         let hexToken = fake.hex(40)
         let password = fake.password()
         let key = fake.string(32, from: RedactionFakes.alnum)
+        let lettersOnly = "hf_" + fake.string(34, from: RedactionFakes.upper + RedactionFakes.lower)
         return [
+            Case(name: "letters-only token, unquoted", text: "HF_TOKEN=\(lettersOnly) python train.py", secrets: [("", lettersOnly)]),
             Case(name: "token as a separate flag value", text: "deploy --token \(token) --env prod", secrets: [("high-entropy", token)]),
             Case(name: "bare key in prose", text: "the key is \(key), keep it safe", secrets: [("high-entropy", key)]),
             Case(name: "email", text: "Reported-by: jane.doe@example.com", secrets: [("email", "jane.doe@example.com")]),

@@ -49,14 +49,14 @@ enum SecretValues {
         var underscores = 0
         var dots = 0
         var others = 0
-        var camelHump = false
+        var humps = 0
         var previousLower = false
         for byte in value {
             if ByteClass.isDigit(byte) {
                 digits += 1
             } else if ByteClass.isAlpha(byte) {
                 letters += 1
-                if ByteClass.isUpper(byte) && previousLower { camelHump = true }
+                if ByteClass.isUpper(byte) && previousLower { humps += 1 }
             } else if byte == UInt8(ascii: "_") {
                 underscores += 1
             } else if byte == UInt8(ascii: ".") {
@@ -69,7 +69,7 @@ enum SecretValues {
         if letters == 0 && underscores == 0 && others == 0 { return true }  // 12345678, 1.2.3
         guard others == 0, digits == 0 else { return false }
         if dots > 0 { return true }  // self.token, process.env.API_KEY
-        if underscores > 0 || camelHump { return true }  // api_key, OTHER_VAR, accessToken
+        if underscores > 0 || humps > 0 { return true }  // api_key, OTHER_VAR, accessToken
         return ByteClass.isUpper(first) && value.dropFirst().contains(where: ByteClass.isLower)  // String, Token
     }
 
