@@ -91,6 +91,7 @@ struct RedactionWriter {
 
     /// Replaces `range` (at or after every earlier replacement) with `rule`'s marker.
     mutating func replace(_ range: Range<Int>, with rule: RedactionRule) {
+        guard range.upperBound > copied else { return }  // already inside an earlier replacement
         if !changed {
             changed = true
             output.reserveCapacity(input.count + 32)
