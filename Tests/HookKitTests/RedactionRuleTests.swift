@@ -129,6 +129,9 @@ import Testing
         #expect(redact(identifier, .strict) == identifier)
         let integrity = "sha512-" + random + random
         #expect(redact(integrity, .strict) == integrity)
+        let path = "/home/dev/.claude/projects/-home-dev-projects-shop-api/5f2c9a7e-1b2c-4d5e-8f90-123456789abc.jsonl /usr/lib/x86_64-linux-gnu/libstdc++.so.6"
+        #expect(redact(path, .strict) == path)
+        #expect(redact("k=Zq8vT2mR9x/Lw4KpN7sJd3/HfB6gYc1EaU0oWi5+ab9", .strict) == "k=[REDACTED:high-entropy]", "base64 with slashes")
     }
 
     @Test func redactingTwiceChangesNothingMore() {

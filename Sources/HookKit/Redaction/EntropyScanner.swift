@@ -8,7 +8,7 @@ import Glibc
 /// Shannon entropy is at least 4.0 bits per character.
 ///
 /// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs without both letters and
-/// digits (long identifiers, words), paths (two or more `/`-separated word segments),
+/// digits (long identifiers, words), paths (mostly `/`-separated word segments),
 /// subresource-integrity hashes
 /// (`sha512-...`) and `data:...;base64,` payloads (images). Runs are disjoint, so each byte is
 /// counted once.
@@ -44,28 +44,33 @@ enum EntropyScanner {
         return entropy >= minimumBitsPerCharacter
     }
 
-    /// A path or URL path: at least two `/`-separated segments of two or more letters, `-` or
-    /// `_` with no digit (`usr/lib`, `projects/-home-dev-app`). A random base64 token has long
-    /// segments that almost always hold a digit.
+    /// A path or URL path: at least two `/`-separated segments, and at least half of them, made of
+    /// two or more letters, `-` or `_` with no digit (`usr/lib`, `projects/-home-dev-app`). In a
+    /// random base64 token such segments are rare and short, so a blob never reads as a path.
     private static func isPath(_ text: ScanText, _ range: Range<Int>) -> Bool {
+        var segments = 0
         var wordSegments = 0
         var length = 0
         var wordLike = true
         var sawSlash = false
+        func endSegment() {
+            if length > 0 { segments += 1 }
+            if wordLike && length >= 2 { wordSegments += 1 }
+            length = 0
+            wordLike = true
+        }
         for position in range {
             let byte = text.bytes[position]
             if byte == UInt8(ascii: "/") {
                 sawSlash = true
-                if wordLike && length >= 2 { wordSegments += 1 }
-                length = 0
-                wordLike = true
+                endSegment()
             } else {
                 length += 1
                 if !(ByteClass.isAlpha(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) { wordLike = false }
             }
         }
-        if wordLike && length >= 2 { wordSegments += 1 }
-        return sawSlash && wordSegments >= 2
+        endSegment()
+        return sawSlash && wordSegments >= 2 && 2 * wordSegments >= segments
     }
 
     /// `sha1-`, `sha256-`, `sha384-`, `sha512-` followed by base64: a lock file's integrity hash.

@@ -4,9 +4,9 @@
 /// ``JSONString/decode(_:)`` and ``JSONWriter/appendString(_:to:)`` work a byte (or an escape) at a
 /// time through `Array.append`; these variants write straight into a buffer sized up front and
 /// copy the runs between escapes with `memcpy`, which matters for tool outputs full of `\n` and
-/// `\"`. They follow the same rules: the input was validated by ``JSONScanner``; a lone surrogate
-/// escape decodes to U+FFFD; on output, `"`, `\` and control characters are escaped, `\n`, `\r`
-/// and `\t` by name and the rest as `\u00XX`.
+/// `\"`. Decoding follows ``JSONString/decode(_:)`` (the input was validated by ``JSONScanner``; a
+/// lone surrogate escape decodes to U+FFFD); on output `"`, `\` and control characters are
+/// escaped, `\b`, `\f`, `\n`, `\r` and `\t` by name and the rest as `\u00XX`.
 extension JSONString {
     /// The decoded contents of a JSON string (without its quotes), as UTF-8 bytes.
     static func decodeBytes(_ escaped: UnsafeBufferPointer<UInt8>) -> [UInt8] {
@@ -75,23 +75,23 @@ extension JSONString {
 }
 
 extension JSONWriter {
-    /// Appends valid UTF-8 `bytes` as a JSON string literal, quotes included, escaping like
-    /// ``appendString(_:to:)``.
+    /// Appends valid UTF-8 `bytes` as a JSON string literal, quotes included: `"`, `\` and
+    /// control characters escaped (`\n`, `\r`, `\t`, `\b`, `\f` by name, the rest as `\u00XX`).
     static func appendEscapedBytes(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout [UInt8]) {
-        var extra = 2
         var probe = ByteSearch.firstNeedingEscape(in: bytes, from: 0)
-        while probe < bytes.count {
-            let byte = bytes[probe]
-            extra += byte == 0x0A || byte == 0x0D || byte == 0x09 || byte >= 0x20 ? 1 : 5
-            probe = ByteSearch.firstNeedingEscape(in: bytes, from: probe + 1)
-        }
-        guard extra > 2 else {
+        guard probe < bytes.count else {
             output.append(UInt8(ascii: "\""))
             output.append(contentsOf: bytes)
             output.append(UInt8(ascii: "\""))
             return
         }
-        let escaped = [UInt8](unsafeUninitializedCapacity: bytes.count + extra) { target, initialized in
+        // The exact size first, so the fill below can write through a raw pointer.
+        var capacity = bytes.count + 2
+        while probe < bytes.count {
+            capacity += shortEscape(bytes[probe]) != nil ? 1 : 5
+            probe = ByteSearch.firstNeedingEscape(in: bytes, from: probe + 1)
+        }
+        let escaped = [UInt8](unsafeUninitializedCapacity: capacity) { target, initialized in
             guard let base = target.baseAddress, let source = bytes.baseAddress else { return }
             var written = 0
             var runStart = 0
@@ -110,12 +110,9 @@ extension JSONWriter {
                 runStart = index + 1
                 base[written] = UInt8(ascii: "\\")
                 written += 1
-                switch byte {
-                case UInt8(ascii: "\""), UInt8(ascii: "\\"): base[written] = byte
-                case 0x0A: base[written] = UInt8(ascii: "n")
-                case 0x0D: base[written] = UInt8(ascii: "r")
-                case 0x09: base[written] = UInt8(ascii: "t")
-                default:
+                if let name = shortEscape(byte) {
+                    base[written] = name
+                } else {
                     base[written] = UInt8(ascii: "u")
                     base[written + 1] = UInt8(ascii: "0")
                     base[written + 2] = UInt8(ascii: "0")
@@ -142,5 +139,21 @@ private func copyBytes(from source: UnsafePointer<UInt8>, to target: UnsafeMutab
         for offset in 0..<count { target[offset] = source[offset] }
     } else {
         target.update(from: source, count: count)
+    }
+}
+
+extension JSONWriter {
+    /// The letter of a two-character escape for `byte` (`"`, `\`, `\n`, `\r`, `\t`, `\b`, `\f`).
+    @inline(__always)
+    fileprivate static func shortEscape(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): byte
+        case 0x0A: UInt8(ascii: "n")
+        case 0x0D: UInt8(ascii: "r")
+        case 0x09: UInt8(ascii: "t")
+        case 0x08: UInt8(ascii: "b")
+        case 0x0C: UInt8(ascii: "f")
+        default: nil
+        }
     }
 }

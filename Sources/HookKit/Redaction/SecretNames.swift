@@ -24,7 +24,7 @@ enum SecretNames {
     /// value is not a credential.
     static func classify(_ name: UnsafeBufferPointer<UInt8>) -> Kind? {
         let name = UnsafeBufferPointer(rebasing: name[max(0, name.count - maximumLength)...])
-        guard name.count >= 5 else { return nil }  // the shortest keyword is "token"
+        guard name.count >= 5, mayHoldKeyword(name) else { return nil }  // the shortest keyword is "token"
         return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: maximumLength) { folded in
             withUnsafeTemporaryAllocation(of: Int.self, capacity: maximumLength) { origin in
                 // The name lowercased with separators dropped, and where each folded byte came from.
@@ -67,6 +67,29 @@ enum SecretNames {
                 return .secret
             }
         }
+    }
+
+    /// A quick first look: every keyword contains `pas`, `sec`, `tok`, `key` or `aut` (any case),
+    /// so a name with none of them (`level`, `status`, `duration_ms`) is done in one pass.
+    @inline(__always)
+    private static func mayHoldKeyword(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        var first: UInt8 = 0
+        var second: UInt8 = 0
+        for byte in name {
+            let third = byte | 0x20
+            switch (first, second, third) {
+            case (UInt8(ascii: "p"), UInt8(ascii: "a"), UInt8(ascii: "s")),
+                (UInt8(ascii: "s"), UInt8(ascii: "e"), UInt8(ascii: "c")),
+                (UInt8(ascii: "t"), UInt8(ascii: "o"), UInt8(ascii: "k")),
+                (UInt8(ascii: "k"), UInt8(ascii: "e"), UInt8(ascii: "y")),
+                (UInt8(ascii: "a"), UInt8(ascii: "u"), UInt8(ascii: "t")):
+                return true
+            default:
+                first = second
+                second = third
+            }
+        }
+        return false
     }
 
     /// Whether the keyword whose last byte is `name[lastIndex]` ends a word of the name (rather
