@@ -4,8 +4,8 @@ import Darwin
 import Glibc
 #endif
 
-/// `high-entropy` (strict mode): a run of at least 32 characters of `[A-Za-z0-9+/=_-]` whose
-/// Shannon entropy is at least 4.0 bits per character.
+/// `high-entropy` (strict mode): a run of at least 32 characters of `[A-Za-z0-9+/_-]` (and `=`
+/// padding at its end) whose Shannon entropy is at least 4.0 bits per character.
 ///
 /// Left alone: hex-only runs (git SHAs, UUIDs, content hashes), runs without both letters and
 /// digits (long identifiers, words), paths (mostly `/`-separated word segments),

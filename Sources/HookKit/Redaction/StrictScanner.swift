@@ -47,12 +47,23 @@ struct StrictScanner {
                             if (current | 0x20) > UInt8(ascii: "f") { hexOnly = false }
                             previousAlnum = true
                         } else if EntropyScanner.isRunByte(current) {
+                            // `=` is base64 padding only at the end; inside, it separates a name
+                            // from its value (SESSION=...), which then count as two runs.
+                            if current == UInt8(ascii: "="), end + 1 < count, bytes[end + 1] != UInt8(ascii: "="),
+                                EntropyScanner.isRunByte(bytes[end + 1])
+                            {
+                                break
+                            }
                             if current != UInt8(ascii: "-") { hexOnly = false }
                             previousAlnum = false
                         } else {
                             break
                         }
                         end += 1
+                    }
+                    if end == index {  // a lone `=` between a name and a value
+                        index += 1
+                        continue
                     }
                     if highEntropy, end - index >= EntropyScanner.minimumLength, digits, letters, !hexOnly,
                         EntropyScanner.isHighEntropy(text, index..<end, counts: counts)
