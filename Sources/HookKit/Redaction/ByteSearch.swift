@@ -5,13 +5,13 @@
 /// arithmetic and fall back to single bytes only for the last few. On a match the lowest flagged
 /// byte is exact (a borrow can only add false flags above a true one), so the first index found is
 /// always right. Big-endian platforms use the byte loop.
-enum ByteSearch {
+package enum ByteSearch {
     private static let ones: UInt64 = 0x0101_0101_0101_0101
     private static let highs: UInt64 = 0x8080_8080_8080_8080
 
     /// The first index at or after `start` holding `first` or `second`, else `bytes.count`.
     @inline(__always)
-    static func firstIndex(of first: UInt8, or second: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int)
+    package static func firstIndex(of first: UInt8, or second: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int)
         -> Int
     {
         var index = start
@@ -37,7 +37,7 @@ enum ByteSearch {
     /// The first index at or after `start` of a byte a JSON string must escape (a control
     /// character, `"` or `\`), else `bytes.count`.
     @inline(__always)
-    static func firstNeedingEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    package static func firstNeedingEscape(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var index = start
         #if _endian(little)
         if let base = bytes.baseAddress {
@@ -63,10 +63,69 @@ enum ByteSearch {
         return index
     }
 
+    /// What ``runWords(in:from:previousIsAlnum:)`` saw.
+    package struct RunWords {
+        /// The end of the whole words consumed (`start` when none).
+        package var end: Int
+        /// Whether a digit was seen.
+        package var digits = false
+        /// Whether a letter was seen.
+        package var letters = false
+        /// A letter after `f`, or `+`, `/`, `_` (anything but hex digits and `-`).
+        package var nonHex = false
+        /// The first digit that follows a non-alphanumeric byte, or -1.
+        package var firstNumber = -1
+        /// Whether the last byte consumed is a letter or digit.
+        package var lastIsAlnum = false
+    }
+
+    /// Consumes eight-byte words made only of `[A-Za-z0-9+/_-]` (`high-entropy`'s run alphabet
+    /// without `=`) from `start`, noting what they hold; stops before the first word with any
+    /// other byte, or fewer than eight bytes left.
+    package static func runWords(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, previousIsAlnum: Bool) -> RunWords {
+        var summary = RunWords(end: start, lastIsAlnum: previousIsAlnum)
+        #if _endian(little)
+        guard let base = bytes.baseAddress else { return summary }
+        let raw = UnsafeRawPointer(base)
+        let low7 = ones &* 0x7F
+        @inline(__always) func equal(_ word: UInt64, _ byte: UInt8) -> UInt64 {
+            let difference = word ^ (ones &* UInt64(byte))
+            return ~((difference & low7 &+ low7) | difference) & highs
+        }
+        var carry: UInt64 = previousIsAlnum ? 0x80 : 0
+        var index = start
+        while index + 8 <= bytes.count {
+            let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+            let seven = word & low7
+            let ascii = ~word & highs
+            let folded = seven | ones &* 0x20
+            let digit = (seven &+ ones &* (0x80 - 0x30)) & ~(seven &+ ones &* (0x80 - 0x3A)) & ascii
+            let letter = (folded &+ ones &* (0x80 - 0x61)) & ~(folded &+ ones &* (0x80 - 0x7B)) & ascii
+            let hexLetter = (folded &+ ones &* (0x80 - 0x61)) & ~(folded &+ ones &* (0x80 - 0x67)) & ascii
+            let symbols = equal(word, UInt8(ascii: "+")) | equal(word, UInt8(ascii: "/")) | equal(word, UInt8(ascii: "_"))
+            let alnum = digit | letter
+            let run = alnum | symbols | equal(word, UInt8(ascii: "-"))
+            guard run == highs else { break }
+            if digit != 0 { summary.digits = true }
+            if letter != 0 { summary.letters = true }
+            if (letter & ~hexLetter) | symbols != 0 { summary.nonHex = true }
+            let numberStarts = digit & ~(alnum << 8 | carry)
+            if summary.firstNumber < 0 && numberStarts != 0 {
+                summary.firstNumber = index + numberStarts.trailingZeroBitCount >> 3
+            }
+            carry = (alnum >> 56) & 0x80
+            index += 8
+        }
+        summary.end = index
+        summary.lastIsAlnum = index > start ? carry != 0 : previousIsAlnum
+        #endif
+        return summary
+    }
+
     /// The first index at or after `start` of a byte that is not an ASCII letter or digit, else
     /// `bytes.count`.
     @inline(__always)
-    static func firstNonAlnum(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    package static func firstNonAlnum(in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         var index = start
         #if _endian(little)
         if let base = bytes.baseAddress {

@@ -28,6 +28,17 @@ struct StrictScanner {
                         continue
                     }
                 } else if EntropyScanner.isRunByte(byte) {
+                    // A plain word (letters and digits, shorter than a token, ended by a blank or
+                    // punctuation) can hold neither: skip it whole.
+                    if ByteClass.isAlpha(byte) {
+                        let wordEnd = ByteSearch.firstNonAlnum(in: bytes, from: index + 1)
+                        if wordEnd - index < EntropyScanner.minimumLength
+                            && (wordEnd == count || !EntropyScanner.isRunByte(bytes[wordEnd]))
+                        {
+                            index = wordEnd
+                            continue
+                        }
+                    }
                     // A whole run at once, in one pass: what it is made of, and where a number
                     // starts (an IPv4 address can only start at a digit after a non-alphanumeric).
                     var end = index
@@ -36,6 +47,17 @@ struct StrictScanner {
                     var hexOnly = true
                     var firstNumber = -1
                     var previousAlnum = index > writer.copied && ByteClass.isAlnum(text[index - 1])
+                    // Whole words of eight run bytes at a time; the word holding the end, `=` and
+                    // the last few bytes go through the byte loop below.
+                    let fast = ByteSearch.runWords(in: bytes, from: end, previousIsAlnum: previousAlnum)
+                    if fast.end > end {
+                        end = fast.end
+                        digits = fast.digits
+                        letters = fast.letters
+                        hexOnly = !fast.nonHex
+                        firstNumber = fast.firstNumber
+                        previousAlnum = fast.lastIsAlnum
+                    }
                     while end < count {
                         let current = bytes[end]
                         if ByteClass.isDigit(current) {
