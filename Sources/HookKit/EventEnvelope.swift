@@ -26,7 +26,8 @@ public struct HookInput: Sendable {
 /// Whatever the input, the result is one valid JSON object: a valid input object becomes the
 /// `payload` as received (minified, numbers and duplicate keys verbatim, shortened only past the
 /// size limit); anything else is kept as a sanitised, capped string with `payload_error` saying
-/// why, so nothing is dropped silently.
+/// why, so nothing is dropped silently. Before the size limit, the payload's strings are redacted
+/// and the content mode applied (``PayloadFilter``); the counts go in `redactions`.
 public struct EventEnvelope: Sendable {
     /// The process-wide facts: configuration and machine id.
     public var configuration: Configuration
