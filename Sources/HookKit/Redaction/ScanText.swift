@@ -64,8 +64,6 @@ enum ByteClass {
     @inline(__always) static func isTokenChar(_ byte: UInt8) -> Bool {
         isWord(byte) || byte == UInt8(ascii: "-")
     }
-    /// `[0-9A-Fa-f]`
-    @inline(__always) static func isHex(_ byte: UInt8) -> Bool { isDigit(byte) || (byte | 0x20) &- 0x61 < 6 }
     /// Space, tab, CR, LF, vertical tab, form feed.
     @inline(__always) static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
