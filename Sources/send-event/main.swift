@@ -11,6 +11,7 @@ let usage = """
       send-event status [--json]
       send-event install [PROJECT_DIR | --user] [--hub URL] [--uninstall] [--print-example]
       send-event doctor [PROJECT_DIR] [--json]
+      send-event redact [--mode secrets|strict|off] [--content full|metadata]
       send-event --help | --version
 
     As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage),
@@ -40,6 +41,9 @@ let usage = """
       doctor [DIR] [--json]   check the installation, the hub URL, that the hub answers and
                           accepts the secret, the spool and the queue; one line per check
                           with the fix for each failure; exit 0 when all pass, else 1
+      redact              preview what would leave the machine: reads JSON (or plain text) on
+                          stdin, prints it redacted on stdout and the count per rule on stderr;
+                          --mode and --content default to the variables below
 
     OPTIONS
       --source-app NAME   project name (default: $CLAUDE_OBSERVABILITY_SOURCE_APP, else the
@@ -55,6 +59,9 @@ let usage = """
       CLAUDE_OBSERVABILITY_MAX_PAYLOAD  largest payload kept whole, bytes (default 262144)
       CLAUDE_OBSERVABILITY_SOURCE_APP   project name
       CLAUDE_AGENT_VERSION              sent as agent_version
+      CLAUDE_OBSERVABILITY_REDACT       secrets (default), strict or off: secrets masked before spooling
+      CLAUDE_OBSERVABILITY_REDACT_WORDS comma-separated literals always masked (unless off)
+      CLAUDE_OBSERVABILITY_CONTENT      full (default) or metadata: keep only ids, names, numbers
     """
 
 func writeError(_ text: String, newline: Bool = true) {
@@ -151,6 +158,57 @@ func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
     return 0
 }
 
+/// `send-event redact`: the hook's redaction, as a filter from stdin to stdout.
+func runRedact(_ arguments: ArraySlice<String>) -> Int32 {
+    let configuration = Configuration()
+    var mode = configuration.redactMode
+    var content = configuration.contentMode
+    var rest = arguments
+    let usageLine = "usage: send-event redact [--mode secrets|strict|off] [--content full|metadata]"
+    while let argument = rest.popFirst() {
+        switch argument {
+        case "--mode":
+            guard let value = rest.popFirst().flatMap(RedactionMode.init(rawValue:)) else {
+                writeError("send-event redact: --mode takes secrets, strict or off (\(usageLine))")
+                return 64
+            }
+            mode = value
+        case "--content":
+            guard let value = rest.popFirst().flatMap(ContentMode.init(rawValue:)) else {
+                writeError("send-event redact: --content takes full or metadata (\(usageLine))")
+                return 64
+            }
+            content = value
+        default:
+            writeError("send-event redact: unexpected argument '\(argument)' (\(usageLine))")
+            return 64
+        }
+    }
+    for problem in configuration.problems { writeError("send-event redact: \(problem)") }
+    let input: [UInt8]
+    do {
+        input = try FileDescriptor.standardInput.readAll(limit: StandardInputReader.defaultLimit)
+    } catch {
+        writeError("send-event redact: cannot read stdin: \(error)")
+        return 1
+    }
+    let filter = PayloadFilter(
+        redactor: Redactor(mode: mode, customWords: configuration.redactWords), contentMode: content)
+    var counts = RedactionCounts()
+    let output: [UInt8]
+    if (try? JSONScanner.scan(input)) != nil {
+        output = filter.apply(input, counts: &counts) ?? input
+    } else {
+        output = filter.applyText(input, counts: &counts)
+    }
+    try? FileDescriptor.standardOutput.writeAll(output)
+    var summary = "send-event redact (mode \(mode.rawValue), content \(content.rawValue)): "
+    summary += counts.isEmpty ? "nothing redacted" : "\(counts.total) redacted"
+    for (rule, count) in counts.nonZero { summary += "\n  \(rule.id): \(count)" }
+    writeError(summary)
+    return 0
+}
+
 func currentDirectory() -> String {
     guard let path = getcwd(nil, 0) else { return "." }
     defer { free(path) }
@@ -168,5 +226,6 @@ case "status": exit(runStatus(arguments.dropFirst()))
 case "flush": exit(runFlush(arguments.dropFirst()))
 case "install": exit(runInstallCommand(arguments.dropFirst()))
 case "doctor": exit(runDoctorCommand(arguments.dropFirst()))
+case "redact": exit(runRedact(arguments.dropFirst()))
 default: runHook(arguments)
 }

@@ -38,6 +38,14 @@ public struct Configuration: Sendable {
     public var sourceApp: String?
     /// The agent's version (`CLAUDE_AGENT_VERSION`), sent as `agent_version`.
     public var agentVersion: String?
+    /// Which redaction rules run before an event is spooled (`CLAUDE_OBSERVABILITY_REDACT`:
+    /// `secrets` (default), `strict` or `off`).
+    public var redactMode: RedactionMode
+    /// Literals always redacted as `[REDACTED:custom]` unless redaction is off
+    /// (`CLAUDE_OBSERVABILITY_REDACT_WORDS`, comma-separated).
+    public var redactWords: [String]
+    /// Whether payload strings are kept (`CLAUDE_OBSERVABILITY_CONTENT`: `full` (default) or `metadata`).
+    public var contentMode: ContentMode
     /// What is wrong with the environment, one line each (empty when nothing is). Settings with
     /// a problem fall back to their defaults, except the hub and the secret, which are kept so
     /// that nothing is sent anywhere unintended: delivery waits until they are fixed.
@@ -104,6 +112,11 @@ public struct Configuration: Sendable {
         agentVersion = value("CLAUDE_AGENT_VERSION")
         sessionID = value("CLAUDE_CODE_SESSION_ID")
         traceParent = value("TRACEPARENT")
+        let redact = RedactionMode.parse(value("CLAUDE_OBSERVABILITY_REDACT"))
+        let content = ContentMode.parse(value("CLAUDE_OBSERVABILITY_CONTENT"))
+        (redactMode, contentMode) = (redact.mode, content.mode)
+        redactWords = parseRedactWords(value("CLAUDE_OBSERVABILITY_REDACT_WORDS"))
+        problems += [redact.problem, content.problem].compactMap { $0 }
         caFile = value("CLAUDE_OBSERVABILITY_CA_FILE")
         tlsHelper = value("CLAUDE_OBSERVABILITY_TLS_HELPER")
         // Without any home folder there is no private place for the spool: "" makes the spool

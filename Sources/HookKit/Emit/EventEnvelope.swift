@@ -28,7 +28,8 @@ package struct HookInput: Sendable {
 /// Whatever the input, the result is one valid JSON object: a valid input object becomes the
 /// `payload` as received (minified, numbers and duplicate keys verbatim, shortened only past the
 /// size limit); anything else is kept as a sanitised, capped string with `payload_error` saying
-/// why, so nothing is dropped silently.
+/// why, so nothing is dropped silently. Before the size limit, the payload's strings are redacted
+/// and the content mode applied (``PayloadFilter``); the counts go in `redactions`.
 package struct EventEnvelope: Sendable {
     /// The process-wide facts: configuration and machine id.
     package var configuration: Configuration
@@ -70,7 +71,8 @@ package struct EventEnvelope: Sendable {
 
     /// Encodes `input` as an event stamped with `id` (whose timestamp is the event's).
     package func encode(_ input: HookInput, id: UUIDv7) -> Encoded {
-        let payload = Payload(input, maxBytes: configuration.maxPayloadBytes)
+        let payload = Payload(
+            input, maxBytes: configuration.maxPayloadBytes, filter: PayloadFilter(configuration: configuration))
         let scanned = payload.scanned
         let sessionID =
             scanned?.string(forKey: "session_id").flatMap { $0.isEmpty ? nil : $0 }
@@ -109,6 +111,11 @@ package struct EventEnvelope: Sendable {
             JSONWriter.appendInteger(input.originalByteCount, to: &line)
             line.append(UInt8(ascii: ","))
         }
+        if !payload.redactions.isEmpty {
+            JSONWriter.appendKey("redactions", to: &line)
+            payload.redactions.appendJSON(to: &line)
+            line.append(UInt8(ascii: ","))
+        }
         JSONWriter.appendKey("payload", to: &line)
         line.append(contentsOf: payload.text)
         line.append(UInt8(ascii: "}"))
@@ -142,8 +149,12 @@ private struct Payload {
     var scanned: ScannedJSON?
     var error: String?
     var truncated = false
+    /// What redaction replaced in `text`.
+    var redactions = RedactionCounts()
+    let filter: PayloadFilter
 
-    init(_ input: HookInput, maxBytes: Int) {
+    init(_ input: HookInput, maxBytes: Int, filter: PayloadFilter) {
+        self.filter = filter
         if let problem = input.readProblem {
             wrapRaw(input.bytes, reason: problem)
             return
@@ -167,6 +178,7 @@ private struct Payload {
             error = "input is a JSON \(scanned.rootKind), not an object"
             text = Array(#"{"value":"#.utf8) + scanned.minified + [UInt8(ascii: "}")]
         }
+        applyFilter()  // before the size limit, so a secret is never cut into an unrecognisable piece
         switch PayloadLimiter.limit(text, to: maxBytes) {
         case .unchanged: break
         case .shortened(let shortened):
@@ -189,5 +201,12 @@ private struct Payload {
             JSONWriter.appendInteger(bytes.count, to: &text)
         }
         text.append(UInt8(ascii: "}"))
+        applyFilter()
+    }
+
+    /// Redacts `text` (and applies the content mode); the counts describe this text only.
+    mutating func applyFilter() {
+        redactions = RedactionCounts()
+        if let filtered = filter.apply(text, counts: &redactions) { text = filtered }
     }
 }

@@ -324,7 +324,7 @@ struct RealClaudeCodeTests {
         #expect(events(stored, "SessionEnd").count == 2)
     }
 
-    @Test(.disabled("enabled when redaction (issue 11) lands"))
+    @Test
     func aCredentialInThePromptNeverReachesTheHub() throws {
         // Shaped like an AWS access key id and a GitHub token; neither is real.
         let awsKeyID = "AKIAZ7Q3RTW5KXPLM2NB"

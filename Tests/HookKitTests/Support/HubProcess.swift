@@ -121,8 +121,12 @@ final class HubProcess: @unchecked Sendable {
     var stderrText: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// The store's lines.
+    /// The complete lines of the store: a line the hub is still writing (no newline yet) is left
+    /// out, so a reader racing the hub never sees half an event.
     var storeLines: [String] {
-        ((try? String(contentsOfFile: storePath, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+        let text = (try? String(contentsOfFile: storePath, encoding: .utf8)) ?? ""
+        let complete = text.hasSuffix("\n") ? Substring(text) : text[..<(text.lastIndex(of: "\n") ?? text.startIndex)]
+        return complete.split(separator: "\n").map(String.init)
     }
 }
 
