@@ -26,42 +26,50 @@ package enum QueueCompaction {
         defer { fd.close() }
         guard flock(fd.rawValue, LOCK_EX | LOCK_NB) == 0 else { return false }
         defer { flock(fd.rawValue, LOCK_UN) }
+        let path = spool.queuePath
+        let info = try attempt("inspect", path) { () throws(Errno) in try fd.status() }
+        let size = Int64(info.st_size)
+        guard UInt64(info.st_ino) == state.inode, size > 0, state.offset >= 0, state.offset <= size else {
+            return false
+        }
+        // An offset that is not at a line start is not about this file's contents any more (it
+        // was truncated or rewritten in place): the flusher resynchronises, nothing is cut here.
+        if state.offset > 0 {
+            let before = try attempt("read", path) { [offset = state.offset] () throws(Errno) in
+                try fd.read(fromAbsoluteOffset: offset - 1, count: 1)
+            }
+            if before != [UInt8(ascii: "\n")] { return false }
+        }
+        if state.offset < size {
+            let tail = try attempt("read", path) { [offset = state.offset] () throws(Errno) in
+                try fd.read(fromAbsoluteOffset: offset, count: Int(min(size - offset, 1 << 20)))
+            }
+            if size - state.offset <= 1 << 20, !tail.contains(UInt8(ascii: "\n")) {
+                // A writer died mid-line and nobody is writing now: that line is all there is.
+                try DeadLetters.add(corruptLine: tail[...], reason: "torn last line of the queue", to: spool)
+            } else if state.offset >= rewriteThreshold && state.offset * 2 >= size {
+                try rewrite(spool, from: fd, keeping: state.offset..<size, state: &state)
+                return true
+            } else {
+                return false
+            }
+        }
+        state.offset = 0
+        state.inflight = nil
+        state.mark = nil
+        try attempt("save", spool.statePath) { [state] () throws(Errno) in try state.save(spool) }
+        try attempt("truncate", path) { () throws(Errno) in try fd.truncate(to: 0) }
+        return true
+    }
+
+    /// Runs `body`, turning its system error into a ``SpoolError`` that names the operation.
+    private static func attempt<T>(
+        _ operation: String, _ path: String, _ body: () throws(Errno) -> T
+    ) throws(SpoolError) -> T {
         do {
-            let info = try fd.status()
-            let size = Int64(info.st_size)
-            guard UInt64(info.st_ino) == state.inode, size > 0, state.offset >= 0, state.offset <= size else {
-                return false
-            }
-            // An offset that is not at a line start is not about this file's contents any more (it
-            // was truncated or rewritten in place): the flusher resynchronises, nothing is cut here.
-            if state.offset > 0,
-                try fd.read(fromAbsoluteOffset: state.offset - 1, count: 1) != [UInt8(ascii: "\n")]
-            {
-                return false
-            }
-            if state.offset < size {
-                let tail = try fd.read(fromAbsoluteOffset: state.offset, count: Int(min(size - state.offset, 1 << 20)))
-                if size - state.offset <= 1 << 20, !tail.contains(UInt8(ascii: "\n")) {
-                    // A writer died mid-line and nobody is writing now: that line is all there is.
-                    try DeadLetters.add(corruptLine: tail[...], reason: "torn last line of the queue", to: spool)
-                } else if state.offset >= rewriteThreshold && state.offset * 2 >= size {
-                    try rewrite(spool, from: fd, keeping: state.offset..<size, state: &state)
-                    return true
-                } else {
-                    return false
-                }
-            }
-            state.offset = 0
-            state.inflight = nil
-            state.mark = nil
-            try state.save(spool)
-            try fd.truncate(to: 0)
-            return true
-        } catch let error as SpoolError {
-            throw error
+            return try body()
         } catch {
-            throw SpoolError(
-                operation: "compact", path: spool.queuePath, errno: error as? Errno ?? Errno(rawValue: EIO))
+            throw SpoolError(operation: operation, path: path, errno: error)
         }
     }
 
@@ -69,7 +77,15 @@ package enum QueueCompaction {
     /// new file under their shared lock and reopen it.
     private static func rewrite(
         _ spool: Spool, from fd: FileDescriptor, keeping range: Range<Int64>, state: inout SpoolState
-    ) throws {
+    ) throws(SpoolError) {
+        try attempt("rewrite", spool.queuePath) { () throws(Errno) in
+            try rewriteFile(spool, from: fd, keeping: range, state: &state)
+        }
+    }
+
+    private static func rewriteFile(
+        _ spool: Spool, from fd: FileDescriptor, keeping range: Range<Int64>, state: inout SpoolState
+    ) throws(Errno) {
         let (out, temporary) = try FileSystem.createUniqueFile(prefix: spool.queuePath + ".compact.")
         defer { out.close() }
         var renamed = false
