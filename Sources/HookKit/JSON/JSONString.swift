@@ -54,7 +54,8 @@ package enum JSONString {
         }
     }
 
-    private static func hexQuad(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32? {
+    /// The value of the four hex digits at `index`, or nil when they are not four hex digits.
+    static func hexQuad(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32? {
         guard index + 4 <= bytes.count else { return nil }
         var value: UInt32 = 0
         for offset in 0..<4 {

@@ -62,16 +62,6 @@ extension JSONString {
             initialized = written
         }
     }
-
-    private static func hexQuad(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt32? {
-        guard index + 4 <= bytes.count else { return nil }
-        var value: UInt32 = 0
-        for offset in 0..<4 {
-            guard let digit = hexValue(bytes[index + offset]) else { return nil }
-            value = value << 4 | digit
-        }
-        return value
-    }
 }
 
 extension JSONWriter {

@@ -12,7 +12,8 @@ struct ProcessResult {
 /// Runs `executable` to completion with `stdin` fed from a file (as Claude Code gives a hook its
 /// input), collecting stdout and stderr through files so that no pipe can fill up and block.
 func runProcess(
-    _ executable: String, _ arguments: [String] = [], stdin: Data = Data(), environment: [String: String] = [:]
+    _ executable: String, _ arguments: [String] = [], stdin: Data = Data(), environment: [String: String] = [:],
+    inheritingEnvironment: Bool = true, directory: String? = nil
 ) throws -> ProcessResult {
     let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("hookkit-run-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
@@ -26,7 +27,9 @@ func runProcess(
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    process.environment =
+        inheritingEnvironment ? ProcessInfo.processInfo.environment.merging(environment) { $1 } : environment
+    if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
     process.standardInput = try FileHandle(forReadingFrom: inURL)
     process.standardOutput = try FileHandle(forWritingTo: outURL)
     process.standardError = try FileHandle(forWritingTo: errURL)
