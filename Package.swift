@@ -48,5 +48,7 @@ let package = Package(
             name: "hookkit-tls", dependencies: ["HookKit", "HookKitSystem"], linkerSettings: helperLinkerSettings),
         .testTarget(
             name: "HookKitTests", dependencies: ["HookKit", "HookKitHub", "HookKitSystem"], exclude: ["Vectors"]),
+        // A client's view: imports HookKit alone, next to the standard library's Clock and Duration.
+        .testTarget(name: "ClientModuleTests", dependencies: ["HookKit"]),
     ]
 )

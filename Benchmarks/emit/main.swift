@@ -1,5 +1,6 @@
 // In-process send latency of HookKit's EventEmitter, run by scripts/bench-emit.sh.
-// Usage: emit-bench SPOOL_DIR [EVENTS]; prints one table row per measured path.
+// Usage: emit-bench SPOOL_DIR [EVENTS [HUB_URL]]; prints one table row per measured path. With a
+// hub, one more row: sends while the emitter's thread delivers them to that hub.
 import HookKit
 import HookKitSystem
 
@@ -34,14 +35,30 @@ let raw = open(directory + "/raw.jsonl", O_WRONLY | O_APPEND | O_CREAT, 0o600)
 let baseline = percentiles(measure { line.withUnsafeBytes { _ = write(raw, $0.baseAddress, $0.count) } })
 close(raw)
 
+// Background delivery off: this measures stamping and spooling, and sends nothing anywhere.
 let emitter = try EventEmitter(
-    configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]))
+    configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool"]),
+    deliversInBackground: false)
 let ours = percentiles(measure { _ = try? emitter.send(payload) })
 
 func format(_ value: Double) -> String { String((value * 100).rounded() / 100) }
 print(
     "| EventEmitter.send | \(count) | \(format(ours.p50)) | \(format(ours.p99)) | \(format(ours.p999)) | \(format(ours.p50 / baseline.p50))x |"
 )
+if arguments.count > 3 {
+    // The default: a thread of this process delivers to the hub while the sends go on.
+    let delivering = try EventEmitter(
+        configuration: Configuration(environment: [
+            "CLAUDE_OBSERVABILITY_SPOOL": directory + "/delivering", "CLAUDE_OBSERVABILITY_HUB": arguments[3],
+        ]))
+    let sent = percentiles(measure { _ = try? delivering.send(payload) })
+    let start = Clock.monotonicNanoseconds()
+    let flushed = (try? delivering.flush()).map { _ in "flushed" } ?? "flush failed"
+    let rest = Double(Clock.monotonicNanoseconds() - start) / 1e6
+    print(
+        "| EventEmitter.send, delivering to hook-hub in the background (\(flushed) \(format(rest)) ms after the last send) | \(count) | \(format(sent.p50)) | \(format(sent.p99)) | \(format(sent.p999)) | \(format(sent.p50 / baseline.p50))x |"
+    )
+}
 print(
     "| raw write(2) of a line (baseline) | \(count) | \(format(baseline.p50)) | \(format(baseline.p99)) | \(format(baseline.p999)) | 1.00x |"
 )

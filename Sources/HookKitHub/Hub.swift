@@ -43,7 +43,7 @@ package struct HubConfiguration: Sendable {
     }
 }
 
-/// The hub side of the wire contract (docs: wire-contract.md): routes, status codes and JSON
+/// The hub side of the wire contract (docs/wire-contract.md): routes, status codes and JSON
 /// bodies, over an ``EventStore``. Plug ``handle(_:)`` into an ``HTTPServer``.
 ///
 /// | request | answers |

@@ -54,7 +54,8 @@ package enum Platform {
             if let fd = try? FileDescriptor.open(path, O_RDONLY) {
                 defer { fd.close() }
                 if let bytes = try? fd.readAll(limit: 256) {
-                    let text = String(decoding: bytes, as: UTF8.self).filter { !$0.isWhitespace }
+                    // Bytes, not Characters: Unicode properties would cost the hook's start-up.
+                    let text = String(decoding: bytes.filter { $0 > 0x20 }, as: UTF8.self)
                     if !text.isEmpty { return text }
                 }
             }

@@ -30,6 +30,12 @@ let usage = """
       --first-byte-timeout SEC  time a new connection has to start its request (default 5)
       --idle-timeout SEC      keep-alive idle time (default 60)
       --max-connections N     concurrent connections (default 1024)
+      --downloads DIR         also serve GET /install.sh (DIR's install.sh, its defaults set to
+                              this hub) and GET /downloads/NAME (files directly in DIR: the
+                              archives and SHA256SUMS that scripts/release.sh makes), so that
+                              curl -fsSL http://HUB:PORT/install.sh | bash installs HookKit
+      --public-url URL        with --downloads: the URL clients reach this hub at (default:
+                              http:// and the request's Host header)
       --max-connections-per-client N  concurrent connections from one address (default 256)
       --help                  this text
       --version               the version
@@ -61,6 +67,8 @@ struct Options {
     var requestTimeout = 10_000
     var idleTimeout = 60_000
     var maxConnections = 1024
+    var downloads: String?
+    var publicURL: String?
     var maxConnectionsPerClient = 256
     var firstByteTimeout = 5_000
     var maxBuffered = 64 << 20
@@ -153,6 +161,8 @@ func parseOptions(_ all: [String]) -> Options {
         case "--max-connections":
             guard let parsed = Int(value(option)), parsed > 0 else { fail("--max-connections expects a count") }
             options.maxConnections = parsed
+        case "--downloads": options.downloads = value(option)
+        case "--public-url": options.publicURL = value(option)
         default:
             fail("unknown argument \(argument) (see --help)")
         }
@@ -202,6 +212,7 @@ let hub = Hub(
     store: store,
     configuration: HubConfiguration(
         secrets: options.secrets, readToken: options.readToken, maxReadBytes: options.maxReadBytes))
+let downloads = makeDownloads(options)
 let server: HTTPServer
 do {
     server = try HTTPServer(
@@ -211,7 +222,7 @@ do {
             maxConnectionsPerClient: options.maxConnectionsPerClient,
             firstByteTimeoutMilliseconds: options.firstByteTimeout, maxBufferedBodyBytes: options.maxBuffered),
         headCheck: { head in hub.checkHead(head) },
-        handler: { request in hub.handle(request) })
+        handler: { request in downloads?.handle(request) ?? hub.handle(request) })
 } catch {
     fail("cannot listen on \(address): \(error)")
 }
@@ -225,6 +236,9 @@ if !server.address.isLoopback, options.secrets.isEmpty {
 }
 if !options.secrets.isEmpty, options.readToken == nil {
     say("hook-hub: note: GET /events answers 401 until a token is given with --read-token-file", to: 2)
+}
+if let downloads {
+    say("hook-hub: serving /install.sh and /downloads/ from \(downloads.directory)", to: 2)
 }
 let secretCount = options.secrets.count
 let signing =

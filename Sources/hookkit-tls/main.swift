@@ -12,6 +12,7 @@ let usage = """
 
     USAGE
       hookkit-tls [--connect-timeout-ms MS] [--ca-file PEM] HOST PORT
+      hookkit-tls --check
       hookkit-tls --help | --version
 
     Standard input and output must be one connected stream (HookKit's flusher passes one end of
@@ -21,6 +22,9 @@ let usage = """
     on its stderr pipe as "ready". On failure it prints one line on stderr and exits non-zero:
     1 connection broke, 2 usage, 3 cannot resolve, 4 cannot connect, 5 timed out,
     6 TLS handshake or certificate verification failed, 7 TLS set-up failed.
+
+    --check loads the TLS library (OpenSSL on Linux), prints one line saying so and exits 0, or 7
+    when it cannot be loaded (send-event doctor runs it for https hubs).
 
     OPTIONS
       --connect-timeout-ms MS   time allowed for resolving, connecting and the handshake
@@ -59,6 +63,14 @@ func parse(_ arguments: ArraySlice<String>) throws(TunnelFailure) -> Invocation 
             exit(0)
         case "--version":
             TunnelIO.printOutput("hookkit-tls \(HookKitVersion.current)")
+            exit(0)
+        case "--check":
+            #if canImport(Network)
+            TunnelIO.printOutput("hookkit-tls: Network.framework available")
+            #elseif canImport(Glibc)
+            _ = try OpenSSL.load()
+            TunnelIO.printOutput("hookkit-tls: OpenSSL loaded")
+            #endif
             exit(0)
         case "--connect-timeout-ms":
             guard let text = rest.popFirst(), let value = Int(text), value > 0 else {

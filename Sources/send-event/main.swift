@@ -9,7 +9,8 @@ let usage = """
       send-event [--source-app NAME] [--event-type TYPE]   (as a hook: event JSON on stdin)
       send-event flush [--retry-dead]
       send-event status [--json]
-      send-event install [PROJECT_DIR] [--uninstall] [--print-example]
+      send-event install [PROJECT_DIR | --user] [--hub URL] [--uninstall] [--print-example]
+      send-event doctor [PROJECT_DIR] [--json]
       send-event --help | --version
 
     As a hook it reads the event from stdin, stamps it (UUIDv7, machine, agent lineage),
@@ -25,9 +26,20 @@ let usage = """
                           folder), keeping every other key and hook and a backup of the original
                           (settings.json.hookkit-backup); a second run changes nothing; exit 1
                           without touching the file when it is not valid JSON
-      install --uninstall [DIR]   remove exactly the entries install added
+      install --hub URL   also set CLAUDE_OBSERVABILITY_HUB=URL in the settings' env (Claude
+                          Code passes it to every hook); CLAUDE_OBSERVABILITY_SECRET, when set in
+                          this command's environment, goes into .claude/settings.local.json
+                          (mode 0600, git-ignored), never into settings.json
+      install --user      install for every project: ~/.claude/settings.json, running
+                          ~/.claude/hooks/send-event; refused where a project install exists
+                          (and a project install where a user install exists)
+      install --uninstall [DIR | --user]   remove exactly the entries and env variables
+                          install added (a variable only while it has the value written)
       install --print-example     print the settings install writes into a project without any
                           (settings.example.json)
+      doctor [DIR] [--json]   check the installation, the hub URL, that the hub answers and
+                          accepts the secret, the spool and the queue; one line per check
+                          with the fix for each failure; exit 0 when all pass, else 1
 
     OPTIONS
       --source-app NAME   project name (default: $CLAUDE_OBSERVABILITY_SOURCE_APP, else the
@@ -81,7 +93,9 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
     // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
-    if outcome.eventID != nil, configuration.hubEndpoint != nil { FlusherLauncher.ensureRunning(spool) }
+    if outcome.eventID != nil, configuration.hubEndpoint != nil {
+        FlusherLauncher.ensureRunning(spool, executable: Platform.currentExecutable())
+    }
     exit(0)
 }
 
@@ -137,59 +151,6 @@ func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
     return 0
 }
 
-func runInstall(_ arguments: ArraySlice<String>) -> Int32 {
-    var project: String?
-    var uninstall = false
-    var printExample = false
-    for argument in arguments {
-        switch argument {
-        case "--uninstall": uninstall = true
-        case "--print-example": printExample = true
-        case _ where argument.hasPrefix("-") || project != nil:
-            writeError(
-                "send-event install: unexpected argument '\(argument)' (usage: send-event install [PROJECT_DIR] [--uninstall] [--print-example])"
-            )
-            return 64
-        default: project = argument
-        }
-    }
-    if printExample {
-        try? FileDescriptor.standardOutput.writeAll(Array(Installer.exampleSettings.utf8))
-        return 0
-    }
-    let directory = project ?? currentDirectory()
-    do {
-        let report =
-            uninstall
-            ? try Installer.uninstall(projectDirectory: directory) : try Installer.install(projectDirectory: directory)
-        writeOutput(installSummary(report, uninstall: uninstall))
-        return 0
-    } catch {
-        writeError("send-event install: \(error)")
-        return 1
-    }
-}
-
-func installSummary(_ report: Installer.Report, uninstall: Bool) -> String {
-    var lines: [String] = []
-    if uninstall {
-        lines.append(
-            report.removed.isEmpty
-                ? "\(report.settingsPath): no HookKit hook entries; nothing changed"
-                : "\(report.settingsPath): removed \(report.removed.count) HookKit hook entries")
-    } else if report.added.isEmpty {
-        let count = report.alreadyPresent.count
-        lines.append("\(report.settingsPath): hooks already installed for all \(count) events; nothing changed")
-    } else {
-        let verb = report.createdSettings ? "created with" : "added"
-        var line = "\(report.settingsPath): \(verb) hook entries for \(report.added.count) events"
-        if !report.alreadyPresent.isEmpty { line += " (\(report.alreadyPresent.count) already had one)" }
-        lines.append(line)
-    }
-    if report.createdBackup, let backup = report.backupPath { lines.append("original settings kept in \(backup)") }
-    return lines.joined(separator: "\n")
-}
-
 func currentDirectory() -> String {
     guard let path = getcwd(nil, 0) else { return "." }
     defer { free(path) }
@@ -197,12 +158,15 @@ func currentDirectory() -> String {
 }
 
 CrashGuard.install()
+// As a hook (no arguments) skip building `CommandLine.arguments`: its array costs start-up time.
+if CommandLine.argc == 1 { runHook([]) }
 let arguments = CommandLine.arguments.dropFirst()
 switch arguments.first {
 case "--help", "-h", "help": writeOutput(usage)
 case "--version": writeOutput("send-event \(HookKitVersion.current)")
 case "status": exit(runStatus(arguments.dropFirst()))
 case "flush": exit(runFlush(arguments.dropFirst()))
-case "install": exit(runInstall(arguments.dropFirst()))
+case "install": exit(runInstallCommand(arguments.dropFirst()))
+case "doctor": exit(runDoctorCommand(arguments.dropFirst()))
 default: runHook(arguments)
 }

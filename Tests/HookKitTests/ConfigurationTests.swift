@@ -11,7 +11,8 @@ import Testing
         let configuration = Configuration(environment: ["CLAUDE_OBSERVABILITY_HUB": hub, "HOME": "/home/u"])
         #expect(configuration.hubEndpoint == nil)
         #expect(configuration.problems.count == 1)
-        #expect(configuration.problems.first?.hasPrefix("CLAUDE_OBSERVABILITY_HUB: ") == true)
+        #expect(configuration.problems.first?.hasPrefix("CLAUDE_OBSERVABILITY_HUB='") == true)
+        #expect(configuration.problems.first?.contains("is not usable: ") == true)
         #expect(configuration.problems.first?.contains("\r") == false)
         #expect(configuration.problems.first?.contains("\n") == false)
         #expect(configuration.hub == hub, "kept as given: nothing is sent anywhere unintended")
@@ -64,13 +65,16 @@ import Testing
         #expect(hook.stdout.isEmpty)
         let lines = hook.stderrText.split(separator: "\n")
         #expect(lines.count == 1)
-        #expect(lines.first?.hasPrefix("send-event: CLAUDE_OBSERVABILITY_HUB: 'localhost:4000' is not a hub URL") == true)
+        #expect(
+            lines.first
+                == "send-event: CLAUDE_OBSERVABILITY_HUB='localhost:4000' is not usable: expected http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]"
+        )
         #expect(try spoolLines(spool + "/queue.jsonl").count == 1)
 
         let status = try runProcess(Executables.path("send-event"), ["status", "--json"], environment: environment)
         #expect(status.status == 0)
         let json = try JSONValue.parse(Array(status.stdout))
         #expect(json["queued"]?.integerValue == 1)
-        #expect(json["last_error"]?.stringValue?.contains("'localhost:4000' is not a hub URL") == true)
+        #expect(json["last_error"]?.stringValue?.contains("CLAUDE_OBSERVABILITY_HUB='localhost:4000' is not usable") == true)
     }
 }

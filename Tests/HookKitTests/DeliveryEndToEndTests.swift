@@ -33,7 +33,8 @@ import Testing
 
     /// Queues events for `hub` (the spool records the hub it is for: one spool, one hub).
     func queueDirectly(_ count: Int, session: String, hub: HubProcess? = nil, port: UInt16? = nil) throws -> [String] {
-        let emitter = try EventEmitter(configuration: Configuration(environment: environment(hub: hub, port: port)))
+        let emitter = try EventEmitter(
+            configuration: Configuration(environment: environment(hub: hub, port: port)), deliversInBackground: false)
         return try (0..<count).map { index in
             try emitter.send(Array(#"{"session_id":"\#(session)","hook_event_name":"PreToolUse","i":\#(index)}"#.utf8))
                 .uuidString

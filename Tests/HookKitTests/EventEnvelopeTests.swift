@@ -150,7 +150,8 @@ import Testing
         let spool = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(spool) }
         let emitter = try EventEmitter(
-            configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": spool]), sourceApp: "lib")
+            configuration: Configuration(environment: ["CLAUDE_OBSERVABILITY_SPOOL": spool]), sourceApp: "lib",
+            deliversInBackground: false)
         try await withThrowingTaskGroup(of: Void.self) { group in
             for task in 0..<4 {
                 group.addTask {

@@ -15,7 +15,7 @@ import Testing
         #"{"type":"command","command":"\#(command)","timeout":\#(timeout)}"#
     }
 
-    /// The events of shared/docs/claude-code-hooks.md (Claude Code 2.1.240).
+    /// The events of Claude Code 2.1.240's hooks reference.
     static let documentedEvents: Set<String> = [
         "SessionStart", "Setup", "SessionEnd", "UserPromptSubmit", "UserPromptExpansion", "MessageDisplay",
         "PreToolUse", "PermissionRequest", "PermissionDenied", "PostToolUse", "PostToolUseFailure", "PostToolBatch",

@@ -1,14 +1,30 @@
 import HookKitSystem
 
-/// Everything HookKit reads from the environment, read and checked once, in one place.
+/// Everything HookKit reads from the environment, read and checked once, in one place: where
+/// events go, how they are signed, where they wait.
+///
+/// ``init()`` reads this process's environment (the `CLAUDE_OBSERVABILITY_*` variables that the
+/// README's configuration table lists; unset and empty ones take the defaults);
+/// ``init(environment:)`` reads a dictionary instead. Change the properties afterwards to set
+/// things in code:
+///
+/// ```swift
+/// var configuration = Configuration()
+/// configuration.hub = "http://127.0.0.1:4000"
+/// configuration.spoolDirectory = "/tmp/my-tool-spool"
+/// let emitter = try EventEmitter(configuration: configuration)
+/// ```
 ///
 /// The hook, the flusher, `send-event status`, the TLS helper, `hook-hub` and ``EventEmitter``
 /// all take their settings from here, so a bad value is noticed by whichever runs first: an
 /// unusable hub URL or secret becomes a ``problems`` line that the hook prints on stderr (the
-/// event is still queued) and `send-event status` shows as its last error. Unset and empty
-/// variables take the defaults that the README's configuration table lists.
+/// event is still queued) and `send-event status` shows as its last error.
 public struct Configuration: Sendable {
     /// Where events are delivered (`CLAUDE_OBSERVABILITY_HUB`, default `http://localhost:4000`).
+    ///
+    /// The default ``spoolDirectory`` is named after the hub when the configuration is read;
+    /// when you change the hub in code, set the spool folder too, so that each hub keeps its own
+    /// queue.
     public var hub: String
     /// The Standard Webhooks signing secret (`CLAUDE_OBSERVABILITY_SECRET`), if any. Read from the
     /// environment only, never written to disk.
@@ -73,7 +89,9 @@ public struct Configuration: Sendable {
             return number
         }
         hub = value("CLAUDE_OBSERVABILITY_HUB") ?? Self.defaultHub
-        if let problem = Self.hubProblem(hub) { problems.append("CLAUDE_OBSERVABILITY_HUB: \(problem)") }
+        if let problem = Self.hubProblem(hub) {
+            problems.append("CLAUDE_OBSERVABILITY_HUB='\(Self.shown(hub))' is not usable: \(problem)")
+        }
         secret = value("CLAUDE_OBSERVABILITY_SECRET")
         if let secret, case .failure(let error) = Result(catching: { () throws(StandardWebhooks.SecretError) in
             try StandardWebhooks.Key(secret: secret)
@@ -117,19 +135,36 @@ public struct Configuration: Sendable {
     /// The hub as an endpoint; `nil` when ``hub`` is not a usable URL (see ``problems``).
     package var hubEndpoint: HTTPEndpoint? { Self.hubProblem(hub) == nil ? HTTPEndpoint(url: hub) : nil }
 
-    /// Why `url` cannot be a hub, or nil when it can: an `http://` or `https://` URL with a host,
-    /// an optional port and path, and no white space or control characters.
+    /// Why `url` cannot be a hub (one clause, for "... is not usable: <clause>"), or nil when it can: an `http://` or `https://` URL with a host,
+    /// an optional port and path, and nothing that could break out of a quoted shell word or a
+    /// header line (white space, control characters, quotes, backslashes), since installers write
+    /// it into settings and scripts.
     package static func hubProblem(_ url: String) -> String? {
-        let expected = "expected http://host[:port][/path] or https://..."
-        if url.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
-            return "'\(shown(url))' contains spaces or control characters (\(expected))"
+        let expected = "expected http://HOST[:PORT][/PATH] or https://HOST[:PORT][/PATH]"
+        if url.isEmpty { return "it is empty" }
+        // Plain comparisons, no range patterns: this runs in every hook, and a `Range<UInt8>`
+        // pattern costs a generic metadata lookup at start-up.
+        for byte in url.utf8 {
+            if byte < 0x20 || byte == 0x7F { return "it contains a control character" }
+            if byte == 0x20 { return "it contains a space" }
+            if byte == 0x22 || byte == 0x27 || byte == 0x5C || byte == 0x60 {
+                return "it contains a quote or a backslash"
+            }
         }
-        guard HTTPEndpoint(url: url) != nil else { return "'\(shown(url))' is not a hub URL (\(expected))" }
-        return nil
+        return HTTPEndpoint(url: url) == nil ? expected : nil
+    }
+
+    /// `url` without trailing slashes: `http://hub:4000/` and `http://hub:4000` are one hub (and
+    /// the spool folder is named after the text).
+    package static func normalizedHub(_ url: String) -> String {
+        let keep = url.lowercased().hasPrefix("https://") ? 9 : 8  // never into the scheme's slashes
+        var text = url
+        while text.hasSuffix("/"), text.count > keep { text.removeLast() }
+        return text
     }
 
     /// `text` made safe for one line of output: control characters escaped, at most 200 bytes.
-    static func shown(_ text: String) -> String {
+    package static func shown(_ text: String) -> String {
         var result = ""
         for scalar in text.unicodeScalars.prefix(200) {
             if scalar.value < 0x20 || scalar.value == 0x7F {

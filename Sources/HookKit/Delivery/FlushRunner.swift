@@ -8,7 +8,8 @@ package enum FlushRunner {
     package static func makeFlusher(_ configuration: Configuration) throws(FlushFailure) -> Flusher {
         let spool = configuration.spool
         guard let endpoint = configuration.hubEndpoint else {
-            throw FlushFailure(message: Configuration.hubProblem(configuration.hub) ?? "unusable hub URL")
+            let reason = Configuration.hubProblem(configuration.hub) ?? "unusable"
+            throw FlushFailure(message: "hub URL '\(Configuration.shown(configuration.hub))' is not usable: \(reason)")
         }
         var signer: StandardWebhooks.Signer?
         if let secret = configuration.secret {
@@ -25,7 +26,8 @@ package enum FlushRunner {
     /// The background flusher: takes the lock (or leaves at once if another flusher has it),
     /// delivers until the queue has stayed empty for the linger time, sleeping through backoff
     /// without touching the network (but keeping the queue within its bounds), then leaves; it
-    /// also leaves when ``FlusherLifetime`` says so. A refused spool (see ``Spool/prepare()``) is
+    /// also leaves when ``FlusherLifetime`` says so. The loop is ``DeliveryLoop``, which an
+    /// ``EventEmitter``'s delivery thread runs too. A refused spool (see ``Spool/prepare()``) is
     /// left untouched: `status` says why.
     package static func runBackground(configuration: Configuration) {
         let spool = configuration.spool
@@ -51,29 +53,21 @@ package enum FlushRunner {
             var flusher = fresh
             flusher.reload()
             let lifetime = FlusherLifetime(spool: spool, lock: lock, state: flusher.state, settings: settings)
-            var idleSince: UInt64?
-            loop: while true {
-                if let reason = lifetime.reasonToLeave(flusher.state, now: Clock.unixMilliseconds()) {
-                    if case .gaveUp = reason { flusher.recordGivingUp() }
-                    lock.release()
-                    return  // and no second look: a removed spool must not be created again
+            var leaving: FlusherLifetime.Reason?
+            _ = DeliveryLoop.run(
+                &flusher, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: true,
+                shouldLeave: { state in
+                    leaving = lifetime.reasonToLeave(state, now: Clock.unixMilliseconds())
+                    return leaving != nil
                 }
-                switch flusher.step() {
-                case .progressed:
-                    idleSince = nil
-                case .backingOff(let until):
-                    idleSince = nil
-                    // Wake at least once a second: the bounds and the reasons to leave are checked.
-                    Clock.sleep(milliseconds: Int(min(max(until - Clock.unixMilliseconds(), 1), 1000)))
-                case .idle:
-                    let now = Clock.monotonicNanoseconds()
-                    if idleSince == nil {
-                        idleSince = now
-                        flusher.compact()
-                    }
-                    if now - (idleSince ?? now) >= UInt64(settings.lingerMilliseconds) * 1_000_000 { break loop }
-                    Clock.sleep(milliseconds: 2)
-                }
+            ) { milliseconds in
+                Clock.sleep(milliseconds: milliseconds)
+                return true
+            }
+            if let leaving {
+                if case .gaveUp = leaving { flusher.recordGivingUp() }
+                lock.release()
+                return  // and no second look: a removed spool must not be created again
             }
             lock.release()
             // A hook that appended just before the release saw the lock held and started no
@@ -85,28 +79,39 @@ package enum FlushRunner {
     /// `send-event flush`: asks a background flusher to step aside, then delivers everything now,
     /// ignoring the backoff once. Reports progress as (handled, total). Succeeds when the queue is
     /// empty afterwards; otherwise says why.
+    /// `holder` is who takes the flusher lock: `.embedded` for ``EventEmitter/flush()``. Events
+    /// appended during the drain are delivered too.
     package static func drain(
-        configuration: Configuration, progress: (Int, Int) -> Void = { _, _ in }
+        configuration: Configuration, holder: FlusherLock.Holder = .flusherProcess,
+        progress: (Int, Int) -> Void = { _, _ in }
     ) throws(FlushFailure) -> Int {
         let spool = configuration.spool
         var flusher = try makeFlusher(configuration)
-        let lock = try takeOverLock(spool)
+        let lock = try takeOverLock(spool, as: holder)
         defer { lock.release() }
         flusher.reload()
         let total = SpoolStatus(spool: spool, hub: configuration.hub).queued
         var delivered = 0
         var first = true
+        var idleBefore = false
         while true {
             let step = flusher.step(ignoreBackoff: first)
             first = false
             switch step {
             case .progressed(let count):
                 delivered += count
+                idleBefore = false
                 progress(delivered, total)
             case .idle:
                 flusher.compact()
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
                 if left == 0 { return delivered }
+                // Appended since the step looked: deliver those too, unless nothing moved since
+                // the last time the queue looked empty (a record still being written).
+                if !idleBefore {
+                    idleBefore = true
+                    continue
+                }
                 throw FlushFailure(message: "\(left) events still queued (a write may be in progress)")
             case .backingOff(let until):
                 let left = SpoolStatus(spool: spool, hub: configuration.hub).queued
@@ -142,20 +147,21 @@ package enum FlushRunner {
         }
     }
 
-    /// Takes the flusher lock, asking a running background flusher to stop first (it is safe to
-    /// stop at any moment) and waiting up to five seconds for it. Fails at once for a spool that
-    /// cannot be used (see ``Spool/prepare()``).
-    static func takeOverLock(_ spool: Spool) throws(FlushFailure) -> FlusherLock {
-        for attempt in 0..<500 {
-            do {
-                if let lock = try FlusherLock.acquire(spool) { return lock }
-            } catch {
-                throw FlushFailure(message: "\(error)")
-            }
-            if attempt == 0, let holder = FlusherLock.holder(spool), holder != getpid() { kill(holder, SIGTERM) }
-            Clock.sleep(milliseconds: 10)
+    /// Takes the flusher lock, asking its holder to step aside first and waiting up to five
+    /// seconds for it (see ``FlusherLock/takeOver(_:as:timeoutMilliseconds:)``). Fails at once for
+    /// a spool that cannot be used (see ``Spool/prepare()``).
+    static func takeOverLock(
+        _ spool: Spool, as holder: FlusherLock.Holder = .flusherProcess
+    ) throws(FlushFailure) -> FlusherLock {
+        do {
+            try spool.prepare()
+        } catch {
+            throw FlushFailure(message: "\(error)")
         }
-        throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
+        guard let lock = FlusherLock.takeOver(spool, as: holder) else {
+            throw FlushFailure(message: "another flusher holds \(spool.lockPath) and did not stop")
+        }
+        return lock
     }
 
     /// Whether the queue holds bytes past the saved offset.
@@ -172,4 +178,12 @@ package struct FlushFailure: Error, Sendable, CustomStringConvertible {
     package var message: String
     /// The message.
     package var description: String { message }
+}
+
+extension TLSTunnel {
+    /// The tunnel that `configuration` asks for: its helper (`CLAUDE_OBSERVABILITY_TLS_HELPER`)
+    /// and CA file (`CLAUDE_OBSERVABILITY_CA_FILE`).
+    package init(_ configuration: Configuration) {
+        self.init(helperPath: Self.helperPath(configured: configuration.tlsHelper), caFile: configuration.caFile)
+    }
 }

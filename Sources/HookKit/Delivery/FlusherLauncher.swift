@@ -7,16 +7,19 @@ import HookKitSystem
 /// hook's process group), `/dev/null` as stdin, stdout and stderr, and nothing else. The hook does
 /// not wait for it; when the hook exits, the system re-parents it.
 package enum FlusherLauncher {
-    /// Spawns `executable flush --background` (by default the running executable) unless a
-    /// flusher already holds the spool's lock, or the last one gave up (see ``FlusherLifetime``)
-    /// and its next attempt is not due yet. Returns the new process id, or nil when none was
-    /// started (or the spawn failed).
+    /// Spawns `executable flush --background` unless a flusher already holds the spool's lock, or
+    /// the last one gave up (see ``FlusherLifetime``) and its next attempt is not due yet
+    /// (`executable` is evaluated only when spawning). Returns the new process id, or nil when
+    /// none was started (or the spawn failed).
+    ///
+    /// `executable` must be `send-event`: there is deliberately no default, so that library code
+    /// running inside someone else's program (``EventEmitter``) cannot start that program again.
     @discardableResult
-    package static func ensureRunning(_ spool: Spool, executable: String? = nil) -> pid_t? {
+    package static func ensureRunning(_ spool: Spool, executable: @autoclosure () -> String?) -> pid_t? {
         if FlusherLock.holder(spool) != nil { return nil }
         let state = SpoolState.load(spool)
         if state.gaveUpAt != nil, let next = state.nextAttemptAt, next > Clock.unixMilliseconds() { return nil }
-        guard let executable = executable ?? Platform.currentExecutable() else { return nil }
+        guard let executable = executable() else { return nil }  // looked up only when spawning
         return spawnDetached([executable, "flush", "--background"])
     }
 

@@ -125,9 +125,14 @@ package struct EventEnvelope: Sendable {
         return "unknown"
     }
 
+    /// The last non-empty `/`-separated component (scanned as bytes: this runs in every hook).
     static func lastPathComponent(_ path: String) -> String? {
-        let name = path.split(separator: "/").last.map(String.init)
-        return name?.isEmpty == false ? name : nil
+        let bytes = Array(path.utf8)
+        var end = bytes.count
+        while end > 0, bytes[end - 1] == UInt8(ascii: "/") { end -= 1 }
+        var start = end
+        while start > 0, bytes[start - 1] != UInt8(ascii: "/") { start -= 1 }
+        return start < end ? String(decoding: bytes[start..<end], as: UTF8.self) : nil
     }
 }
 

@@ -8,7 +8,7 @@ import HookKitSystem
 /// `rand_b`, seeded at random (top bit clear) on each new millisecond and incremented otherwise,
 /// so ids made in the same millisecond, or after the clock steps back, still increase strictly.
 /// The last 32 bits are fresh from the OS CSPRNG for every id.
-package struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
+public struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// Bytes 0–7, big-endian: timestamp, version, `rand_a`.
     private let high: UInt64
     /// Bytes 8–15, big-endian: variant, `rand_b`.
@@ -44,7 +44,7 @@ package struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
 
     /// Parses the canonical 8-4-4-4-12 hexadecimal form (either case); `nil` for any other text
     /// or for a UUID that is not version 7 with variant `10`.
-    package init?(parsing text: String) {
+    public init?(parsing text: String) {
         var utf8 = Array(text.utf8)
         guard utf8.count == 36 else { return nil }
         for dash in [8, 13, 18, 23] {
@@ -64,7 +64,7 @@ package struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// The 48-bit Unix timestamp in milliseconds.
-    package var timestampMilliseconds: Int64 { Int64(high >> 16) }
+    public var timestampMilliseconds: Int64 { Int64(high >> 16) }
 
     /// The 12-bit `rand_a` field.
     package var randA: UInt16 { UInt16(high & 0x0fff) }
@@ -80,7 +80,7 @@ package struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// The lowercase canonical form, e.g. `01890a5d-ac96-774b-bcce-b302099a8057`.
-    package var uuidString: String {
+    public var uuidString: String {
         String(unsafeUninitializedCapacity: 36) { output in
             let digits: StaticString = "0123456789abcdef"
             let table = digits.utf8Start
@@ -99,17 +99,17 @@ package struct UUIDv7: Sendable, Hashable, Comparable, CustomStringConvertible {
     }
 
     /// Same as ``uuidString``.
-    package var description: String { uuidString }
+    public var description: String { uuidString }
 
     /// Orders ids by their bytes, which is by timestamp first.
-    package static func < (lhs: UUIDv7, rhs: UUIDv7) -> Bool {
+    public static func < (lhs: UUIDv7, rhs: UUIDv7) -> Bool {
         (lhs.high, lhs.low) < (rhs.high, rhs.low)
     }
 
     /// A new id for the current time, greater than every id this function returned before in
     /// this process (from any thread). If the clock has stepped back, its timestamp is that of
     /// the last id until the clock catches up.
-    package static func generate() -> UUIDv7 {
+    public static func generate() -> UUIDv7 {
         clockGenerator.next(milliseconds: Clock.unixMilliseconds(), exact: false)
     }
 

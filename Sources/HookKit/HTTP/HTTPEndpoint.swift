@@ -27,44 +27,56 @@ package struct HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Parses `http://host[:port][/base]` or `https://host[:port][/base]`; `nil` for anything
-    /// else (other schemes included). The default port is 80 for http and 443 for https.
+    /// else (other schemes included). The default port is 80 for http and 443 for https. Scans
+    /// bytes: the hook checks its hub URL on every run.
     package init?(url: String) {
-        let isTLS = url.utf8.count > 8 && String(url.prefix(8)).lowercased() == "https://"
-        let scheme = isTLS ? "https://" : "http://"
-        guard url.utf8.count > scheme.utf8.count,
-            String(url.prefix(scheme.count)).lowercased() == scheme
-        else { return nil }
-        let rest = url.dropFirst(scheme.count)
-        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
-        let authority = rest[..<authorityEnd]
-        var path = String(rest[authorityEnd...])
-        if let cut = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = String(path[..<cut]) }
-        guard !authority.isEmpty, !authority.contains("@") else { return nil }
-        var host: Substring
-        var portText: Substring? = nil
-        if authority.hasPrefix("[") {
-            guard let close = authority.firstIndex(of: "]") else { return nil }
-            host = authority[authority.index(after: authority.startIndex)..<close]
-            let after = authority[authority.index(after: close)...]
+        let bytes = Array(url.utf8)
+        func hasPrefix(_ prefix: StaticString) -> Bool {
+            let count = prefix.utf8CodeUnitCount
+            guard bytes.count > count else { return false }
+            for index in 0..<count where bytes[index] | 0x20 != prefix.utf8Start[index] | 0x20 { return false }
+            return true
+        }
+        let isTLS = hasPrefix("https://")
+        guard isTLS || hasPrefix("http://") else { return nil }
+        let authorityStart = isTLS ? 8 : 7
+        var authorityEnd = authorityStart
+        while authorityEnd < bytes.count, !"/?#".utf8.contains(bytes[authorityEnd]) { authorityEnd += 1 }
+        var pathEnd = authorityEnd
+        while pathEnd < bytes.count, bytes[pathEnd] != UInt8(ascii: "?"), bytes[pathEnd] != UInt8(ascii: "#") {
+            pathEnd += 1
+        }
+        let authority = bytes[authorityStart..<authorityEnd]
+        guard !authority.isEmpty, !authority.contains(UInt8(ascii: "@")) else { return nil }
+        var host: ArraySlice<UInt8>
+        var portText: ArraySlice<UInt8>?
+        if authority.first == UInt8(ascii: "[") {
+            guard let close = authority.firstIndex(of: UInt8(ascii: "]")) else { return nil }
+            host = authority[(authority.startIndex + 1)..<close]
+            let after = authority[(close + 1)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { return nil }
+                guard after.first == UInt8(ascii: ":") else { return nil }
                 portText = after.dropFirst()
             }
-        } else if let colon = authority.firstIndex(of: ":") {
+        } else if let colon = authority.firstIndex(of: UInt8(ascii: ":")) {
             host = authority[..<colon]
-            portText = authority[authority.index(after: colon)...]
+            portText = authority[(colon + 1)...]
         } else {
             host = authority
         }
         guard !host.isEmpty else { return nil }
         var port: UInt16 = isTLS ? 443 : 80
         if let portText {
-            guard !portText.isEmpty, portText.allSatisfy(\.isASCII), let value = UInt16(portText), value > 0 else {
-                return nil
-            }
-            port = value
+            guard !portText.isEmpty, portText.count <= 5,
+                portText.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+            else { return nil }
+            let value = portText.reduce(0) { $0 * 10 + Int($1 - UInt8(ascii: "0")) }
+            guard value > 0, value <= Int(UInt16.max) else { return nil }
+            port = UInt16(value)
         }
-        self.init(host: String(host), port: port, basePath: path, isTLS: isTLS)
+        self.init(
+            host: String(decoding: host, as: UTF8.self), port: port,
+            basePath: String(decoding: bytes[authorityEnd..<pathEnd], as: UTF8.self), isTLS: isTLS)
     }
 
     /// `http://host:port/base` or `https://host:port/base`.

@@ -16,7 +16,7 @@ import HookKitSystem
 ///
 /// The helper is `hookkit-tls` next to the running executable, or the path in
 /// `CLAUDE_OBSERVABILITY_TLS_HELPER`. It trusts the system's CAs plus the PEM file named by
-/// `CLAUDE_OBSERVABILITY_CA_FILE` (both read through ``Configuration``).
+/// `CLAUDE_OBSERVABILITY_CA_FILE` (the flusher passes both from ``Configuration``).
 package struct TLSTunnel: HTTPConnector {
     /// The helper's file name, looked for next to the running executable.
     package static let helperName = "hookkit-tls"
@@ -36,12 +36,6 @@ package struct TLSTunnel: HTTPConnector {
     package init(helperPath: String? = TLSTunnel.helperPath(configured: nil), caFile: String? = nil) {
         self.helperPath = helperPath
         self.caFile = caFile
-    }
-
-    /// The tunnel that `configuration` asks for: its helper (`CLAUDE_OBSERVABILITY_TLS_HELPER`)
-    /// and CA file (`CLAUDE_OBSERVABILITY_CA_FILE`).
-    package init(_ configuration: Configuration) {
-        self.init(helperPath: Self.helperPath(configured: configuration.tlsHelper), caFile: configuration.caFile)
     }
 
     /// `configured` when set, else `hookkit-tls` in the running executable's folder; `nil` when

@@ -65,7 +65,8 @@ package enum Installer {
                     into: settings, command: command, events: events)
                 report.added = outcome.added
                 report.alreadyPresent = outcome.alreadyPresent
-                return outcome.added.isEmpty ? nil : outcome.settings
+                if outcome.added.isEmpty { return nil }  // not `? nil :`: that nil would be JSON null
+                return outcome.settings
             } catch {
                 throw .unexpectedShape(path: report.settingsPath, error)
             }
@@ -80,13 +81,14 @@ package enum Installer {
         try update(projectDirectory: projectDirectory, backup: false) { settings, report in
             let removal = SettingsMerge.uninstallReportingChanges(from: settings, command: command)
             report.removed = removal.removed
-            return removal.removed.isEmpty ? nil : removal.settings
+            if removal.removed.isEmpty { return nil }
+            return removal.settings
         }
     }
 
     /// Reads, transforms (nil: no change) and writes back the settings, making the backup first
     /// when `backup` says so and there is none yet.
-    private static func update(
+    static func update(
         projectDirectory: String, backup makeBackup: Bool,
         _ transform: (JSONValue, inout Report) throws(InstallerError) -> JSONValue?
     ) throws(InstallerError) -> Report {

@@ -1,26 +1,38 @@
 import HookKitSystem
 
-/// A small JSON document model for the few places that need a tree: settings files and hub
-/// responses. Numbers keep their exact text and objects keep their member order.
-package enum JSONValue: Sendable, Equatable {
+/// A JSON value: an event's payload for ``EventEmitter/send(_:eventType:)``, and the tree
+/// HookKit uses for settings files and hub responses.
+///
+/// Numbers keep their exact text and objects keep their member order (a dictionary literal's
+/// order included). Literals of every JSON kind build one:
+///
+/// ```swift
+/// let payload: JSONValue = ["session_id": "s1", "ok": true, "n": 3, "ratio": 0.5, "tags": ["a", "b"], "none": nil]
+/// ```
+public enum JSONValue: Sendable, Equatable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
-    /// A number, as its exact JSON text (never rounded through a `Double`).
+    /// A number, as its exact JSON text (never rounded through a `Double`). The text must be a
+    /// JSON number; `JSONValue(someInteger)` and `JSONValue(someDouble)` make one from a value.
     case number(String)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSONValue])
     /// An object's members in order; duplicate keys are kept as they were.
     case object([Member])
 
     /// A member of an object.
-    package struct Member: Sendable, Equatable {
+    public struct Member: Sendable, Equatable {
         /// The member's name.
-        package var key: String
+        public var key: String
         /// The member's value.
-        package var value: JSONValue
+        public var value: JSONValue
 
         /// Creates a member.
-        package init(_ key: String, _ value: JSONValue) {
+        public init(_ key: String, _ value: JSONValue) {
             self.key = key
             self.value = value
         }
@@ -47,33 +59,33 @@ package enum JSONValue: Sendable, Equatable {
     }
 
     /// The value of the last member named `key`, when this is an object.
-    package subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.last { $0.key == key }?.value
     }
 
     /// The string, when this is a string.
-    package var stringValue: String? {
+    public var stringValue: String? {
         if case .string(let value) = self { value } else { nil }
     }
 
     /// The integer, when this is a number that is an integer within `Int64`.
-    package var integerValue: Int64? {
+    public var integerValue: Int64? {
         if case .number(let text) = self { Int64(text) } else { nil }
     }
 
     /// The elements, when this is an array.
-    package var arrayValue: [JSONValue]? {
+    public var arrayValue: [JSONValue]? {
         if case .array(let elements) = self { elements } else { nil }
     }
 
     /// The members, when this is an object.
-    package var objectValue: [Member]? {
+    public var objectValue: [Member]? {
         if case .object(let members) = self { members } else { nil }
     }
 
     /// The JSON text: compact, or indented by two spaces per level when `pretty`.
-    package func serialized(pretty: Bool = false) -> String {
+    public func serialized(pretty: Bool = false) -> String {
         var output: [UInt8] = []
         write(to: &output, pretty: pretty, indent: 0)
         return String(decoding: output, as: UTF8.self)

@@ -1,0 +1,285 @@
+// OTLP sink throughput and state memory, run by scripts/bench-otlp.sh.
+// Usage: otlp-bench PORT [EVENTS]; prints markdown table rows.
+//
+// Events: sessions shaped like Claude Code's (prompts, Bash/Read/Edit calls with ~1 KiB inputs and
+// results, an Agent call with a subagent, Stop, SessionEnd), eight sessions interleaved, stamped
+// by the real EventEnvelope. Batches of 500 events, as the flusher reads them.
+import HookKit
+import HookKitSystem
+
+
+let arguments = CommandLine.arguments
+guard arguments.count > 1, let port = UInt16(arguments[1]) else {
+    print("usage: otlp-bench PORT [EVENTS]")
+    exit(2)
+}
+let eventCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+let batchSize = 500
+
+// MARK: - Events
+
+func sessionEvents(_ session: Int) -> [String] {
+    let id = "bench-session-\(session)"
+    let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 36)  // ~1 KiB
+    func event(_ fields: String) -> String {
+        #"{"session_id":"\#(id)","transcript_path":"/home/u/.claude/projects/p/\#(id).jsonl","cwd":"/home/u/app",\#(fields)}"#
+    }
+    var events = [event(#""hook_event_name":"SessionStart","source":"startup""#)]
+    for turn in 0..<4 {
+        let prompt = "p-\(session)-\(turn)"
+        events.append(
+            event(#""hook_event_name":"UserPromptSubmit","prompt_id":"\#(prompt)","prompt":"\#(filler.prefix(200))""#))
+        for call in 0..<6 {
+            let tool = ["Bash", "Read", "Edit", "Grep"][call % 4]
+            let use = "toolu_\(session)_\(turn)_\(call)"
+            events.append(
+                event(
+                    #""hook_event_name":"PreToolUse","prompt_id":"\#(prompt)","tool_name":"\#(tool)","tool_use_id":"\#(use)","tool_input":{"command":"\#(filler)"}"#
+                ))
+            events.append(
+                event(
+                    #""hook_event_name":"PostToolUse","prompt_id":"\#(prompt)","tool_name":"\#(tool)","tool_use_id":"\#(use)","tool_input":{"command":"x"},"tool_response":{"stdout":"\#(filler)","stderr":""}"#
+                ))
+        }
+        let agent = "agent-\(session)-\(turn)"
+        let agentUse = "toolu_\(session)_\(turn)_agent"
+        events.append(
+            event(
+                #""hook_event_name":"PreToolUse","prompt_id":"\#(prompt)","tool_name":"Agent","tool_use_id":"\#(agentUse)","tool_input":{"subagent_type":"Explore","prompt":"look"}"#
+            ))
+        events.append(
+            event(
+                #""hook_event_name":"SubagentStart","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#
+            ))
+        events.append(
+            event(
+                #""hook_event_name":"PostToolUse","prompt_id":"\#(prompt)","tool_name":"Agent","tool_use_id":"\#(agentUse)","tool_response":{"status":"async_launched","agentId":"\#(agent)"}"#
+            ))
+        events.append(event(#""hook_event_name":"Stop","prompt_id":"\#(prompt)""#))
+        for call in 0..<3 {
+            let use = "toolu_\(session)_\(turn)_sub\(call)"
+            events.append(
+                event(
+                    #""hook_event_name":"PreToolUse","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore","tool_name":"Grep","tool_use_id":"\#(use)","tool_input":{"pattern":"\#(filler.prefix(100))"}"#
+                ))
+            events.append(
+                event(
+                    #""hook_event_name":"PostToolUse","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore","tool_name":"Grep","tool_use_id":"\#(use)","tool_response":{"filenames":["a.swift"]}"#
+                ))
+        }
+        events.append(
+            event(
+                #""hook_event_name":"SubagentStop","prompt_id":"\#(prompt)","agent_id":"\#(agent)","agent_type":"Explore""#
+            ))
+    }
+    events.append(event(#""hook_event_name":"SessionEnd","reason":"exit""#))
+    return events
+}
+
+func makeLines(_ count: Int) -> [[UInt8]] {
+    let envelope = EventEnvelope(
+        configuration: Configuration(environment: ["HOME": "/home/u", "CLAUDE_OBSERVABILITY_SOURCE_APP": "app"]),
+        machineID: "machine-bench")
+    var lines: [[UInt8]] = []
+    lines.reserveCapacity(count)
+    var session = 0
+    var clock: Int64 = 1_760_000_000_000
+    while lines.count < count {
+        // Eight sessions at a time, interleaved event by event.
+        let group = (0..<8).map { sessionEvents(session + $0) }
+        session += 8
+        let longest = group.map(\.count).max() ?? 0
+        for index in 0..<longest {
+            for events in group where index < events.count && lines.count < count {
+                clock += 3
+                let id = UUIDv7(timestampMilliseconds: clock, randA: 0, randB: UInt64(lines.count))
+                lines.append(envelope.encode(HookInput(bytes: Array(events[index].utf8)), id: id).line)
+            }
+        }
+    }
+    return lines
+}
+
+func seconds(_ start: UInt64) -> Double { Double(Clock.monotonicNanoseconds() - start) / 1e9 }
+func rate(_ events: Int, _ elapsed: Double) -> String { String(Int((Double(events) / elapsed).rounded())) }
+func ratio(_ a: Double, _ b: Double) -> String { String((a / b * 100).rounded() / 100) + "x" }
+
+let lines = makeLines(eventCount)
+let bytes = lines.reduce(0) { $0 + $1.count + 1 }
+let batches = stride(from: 0, to: lines.count, by: batchSize).map {
+    Array(lines[$0..<min($0 + batchSize, lines.count)])
+}
+let options = OTLPMappingOptions()
+
+// MARK: - Mapping and encoding, in process
+
+func mapAndEncode(_ wireProtocol: OTLPSettings.WireProtocol) -> (elapsed: Double, spans: Int, bodyBytes: Int) {
+    var state = OTLPSpanState()
+    var spans = 0
+    var bodyBytes = 0
+    let start = Clock.monotonicNanoseconds()
+    for batch in batches {
+        let mapping = OTLPSpanMapper.map(batch, from: state, options: options)
+        state = mapping.state
+        spans += mapping.batch.spans.count
+        switch wireProtocol {
+        case .protobuf:
+            bodyBytes += OTLPProtobufEncoder.traces(mapping.batch).count + OTLPProtobufEncoder.logs(mapping.batch).count
+        case .json:
+            bodyBytes += OTLPJSONEncoder.traces(mapping.batch).count + OTLPJSONEncoder.logs(mapping.batch).count
+        }
+    }
+    return (seconds(start), spans, bodyBytes)
+}
+
+_ = mapAndEncode(.protobuf)  // warm-up
+let mapProtobuf = mapAndEncode(.protobuf)
+let mapJSON = mapAndEncode(.json)
+
+// MARK: - Into the decoding receiver
+
+let endpoint = HTTPEndpoint(host: "127.0.0.1", port: port)
+let client = HTTPClient(
+    endpoint: endpoint,
+    configuration: HTTPClientConfiguration(connectTimeoutMilliseconds: 5_000, requestTimeoutMilliseconds: 120_000))
+
+func check(_ answer: OTLPAnswer) {
+    guard case .accepted(0, nil) = answer else {
+        print("receiver did not accept: \(answer)")
+        exit(1)
+    }
+}
+
+/// Mapping + encoding + POSTing every batch (traces, then logs), as the flusher will.
+func drain(_ wireProtocol: OTLPSettings.WireProtocol, _ batches: [[[UInt8]]]) -> Double {
+    let sender = OTLPSender(settings: OTLPSettings(endpoint: endpoint, wireProtocol: wireProtocol))
+    var state = OTLPSpanState()
+    let start = Clock.monotonicNanoseconds()
+    for batch in batches {
+        let mapping = OTLPSpanMapper.map(batch, from: state, options: options)
+        let delivery = sender.send(mapping.batch, via: client)
+        check(delivery.traces)
+        check(delivery.logs)
+        state = mapping.state
+    }
+    return seconds(start)
+}
+
+/// The receiver's own ceiling: the same requests, encoded beforehand, POSTed back to back.
+func ceiling(_ wireProtocol: OTLPSettings.WireProtocol, _ batches: [[[UInt8]]]) -> Double {
+    let sender = OTLPSender(settings: OTLPSettings(endpoint: endpoint, wireProtocol: wireProtocol))
+    var state = OTLPSpanState()
+    var bodies: [(traces: [UInt8], logs: [UInt8])] = []
+    for batch in batches {
+        let mapping = OTLPSpanMapper.map(batch, from: state, options: options)
+        bodies.append((sender.body(.traces, of: mapping.batch), sender.body(.logs, of: mapping.batch)))
+        state = mapping.state
+    }
+    let start = Clock.monotonicNanoseconds()
+    for body in bodies {
+        check(sender.send(.traces, body: body.traces, via: client))
+        check(sender.send(.logs, body: body.logs, via: client))
+    }
+    return seconds(start)
+}
+
+var rows: [String] = []
+for wireProtocol in [OTLPSettings.WireProtocol.protobuf, .json] {
+    // Python's protobuf JSON parser decodes about a thousand events a second: 10,000 are enough.
+    let measured = wireProtocol == .json ? Array(batches.prefix(10_000 / batchSize)) : batches
+    let count = measured.reduce(0) { $0 + $1.count }
+    let baseline = ceiling(wireProtocol, measured)
+    let ours = drain(wireProtocol, measured)
+    rows.append(
+        "| map + encode + POST into the decoding receiver, \(wireProtocol.rawValue), \(count) events | \(rate(count, ours)) | \(fixed2(ours)) s | receiver ceiling (the same requests pre-encoded) \(rate(count, baseline))/s: **\(ratio(baseline, ours))** |"
+    )
+}
+
+func fixed2(_ seconds: Double) -> String { String((seconds * 100).rounded() / 100) }
+
+print(
+    "| map + encode in process, http/protobuf | \(rate(lines.count, mapProtobuf.elapsed)) | \(fixed2(mapProtobuf.elapsed)) s | \(mapProtobuf.spans) spans, \(lines.count) logs, \(mapProtobuf.bodyBytes / 1_000_000) MB of bodies from \(bytes / 1_000_000) MB of events |"
+)
+print(
+    "| map + encode in process, http/json | \(rate(lines.count, mapJSON.elapsed)) | \(fixed2(mapJSON.elapsed)) s | \(mapJSON.bodyBytes / 1_000_000) MB of bodies |"
+)
+for row in rows { print(row) }
+
+// MARK: - Memory with 10,000 open spans
+
+/// Gives freed heap pages back to the system (glibc's malloc_trim, looked up at run time), so
+/// that resident-size differences measure live memory.
+func trimHeap() {
+    #if canImport(Glibc)
+    typealias Trim = @convention(c) (Int) -> Int32
+    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
+        _ = unsafeBitCast(symbol, to: Trim.self)(0)
+    }
+    #endif
+}
+
+func residentKiB() -> Int {
+    #if canImport(Glibc)
+    guard let file = fopen("/proc/self/status", "r") else { return 0 }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, 256, file) != nil {
+        let text = String(cString: line)
+        if text.hasPrefix("VmRSS:") { return Int(text.split(separator: " ")[1]) ?? 0 }
+    }
+    #endif
+    return 0
+}
+
+func openSpanMemory(content: Bool) -> String {
+    var memoryOptions = OTLPMappingOptions()
+    memoryOptions.maxOpenSpans = 10_000
+    memoryOptions.recordsContent = content
+    let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 36)
+    let envelope = EventEnvelope(configuration: Configuration(environment: ["HOME": "/home/u"]), machineID: "m")
+    // 100 sessions, each with one open turn and 99 tool calls still running: 10,000 open spans.
+    var openLines: [[UInt8]] = []
+    for session in 0..<100 {
+        for call in 0..<100 {
+            let input =
+                call == 0
+                ? #"{"session_id":"mem-\#(session)","hook_event_name":"UserPromptSubmit","prompt_id":"p-\#(session)"}"#
+                : #"{"session_id":"mem-\#(session)","hook_event_name":"PreToolUse","prompt_id":"p-\#(session)","tool_name":"Bash","tool_use_id":"toolu_\#(session)_\#(call)","tool_input":{"command":"\#(filler)"}}"#
+            let id = UUIDv7(timestampMilliseconds: 1_760_000_000_000 + Int64(openLines.count), randA: 0, randB: 1)
+            openLines.append(envelope.encode(HookInput(bytes: Array(input.utf8)), id: id).line)
+        }
+    }
+    // Mapped batch by batch (as the flusher does) so the batches' logs do not stay around.
+    trimHeap()
+    let residentBefore = residentKiB()
+    var state = OTLPSpanState()
+    for start in stride(from: 0, to: openLines.count, by: batchSize) {
+        state =
+            OTLPSpanMapper.map(
+                openLines[start..<min(start + batchSize, openLines.count)], from: state, options: memoryOptions
+            ).state
+    }
+    trimHeap()
+    let residentAfter = residentKiB()
+    precondition(state.openSpanCount == 10_000, "expected 10,000 open spans, got \(state.openSpanCount)")
+    let path = "/tmp/hookkit-otlp-bench-state-\(getpid()).json"
+    var start = Clock.monotonicNanoseconds()
+    do { try state.save(to: path) } catch { print("save failed: \(error)") }
+    let saveTime = seconds(start)
+    let fileBytes = (try? FileSystem.contents(of: path))??.count ?? 0
+    start = Clock.monotonicNanoseconds()
+    let loaded = (try? OTLPSpanState.load(from: path)) ?? nil
+    let loadTime = seconds(start)
+    FileSystem.remove(path)
+    precondition(loaded == state, "the state did not load back equal")
+    state.cursor = nil
+    let grown = residentAfter - residentBefore
+    return
+        "| 10,000 open spans\(content ? ", content on (1 KiB inputs)" : "") | +\(grown / 1024) MiB resident (\(grown * 1024 / 10_000) B/span) | file \(fileBytes / 1024) KiB, save \(Int(saveTime * 1000)) ms, load \(Int(loadTime * 1000)) ms | whole process \(residentKiB() / 1024) MiB resident |"
+}
+
+print()
+print("| mapping state | memory | state file | process |")
+print("|---|---|---|---|")
+print(openSpanMemory(content: false))
+print(openSpanMemory(content: true))
