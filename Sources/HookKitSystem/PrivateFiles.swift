@@ -30,6 +30,9 @@ package enum FileCheckError: Error, Sendable, Equatable, CustomStringConvertible
     package var isMissing: Bool { self == .system(.noSuchFileOrDirectory) }
 }
 
+/// This process's effective user, read once.
+let effectiveUser = geteuid()
+
 extension Errno {
     /// Too many levels of symbolic links; also what `O_NOFOLLOW` reports for a symbolic link.
     package static let symbolicLinkLoop = Errno(rawValue: ELOOP)
@@ -62,13 +65,12 @@ extension FileDescriptor {
             fd.close()
             throw .notRegularFile
         }
-        if info.st_uid != geteuid() {
+        if info.st_uid != effectiveUser {
             fd.close()
             throw .foreignOwner(UInt32(info.st_uid))
         }
-        // O_NONBLOCK was only there so that opening a FIFO cannot hang; regular files ignore it.
-        let current = fcntl(fd.rawValue, F_GETFL)
-        if current != -1 { _ = fcntl(fd.rawValue, F_SETFL, current & ~O_NONBLOCK) }
+        // O_NONBLOCK stays: it was there so that opening a FIFO cannot hang, and reads and writes
+        // of a regular file ignore it (clearing it would cost the hook two system calls a file).
         return fd
     }
 
@@ -120,7 +122,9 @@ extension FileSystem {
         }
         defer { fd.close() }
         do {
-            return try fd.readAll(limit: limit)
+            // The size read once: no 64 KiB read buffer for a file of a few bytes.
+            let size = Int(clamping: try fd.status().st_size)
+            return try fd.read(fromAbsoluteOffset: 0, count: min(limit, size))
         } catch {
             throw .system(error)
         }
@@ -170,7 +174,7 @@ extension FileSystem {
         case S_IFLNK: throw .symbolicLink
         default: throw .notDirectory
         }
-        if info.st_uid != geteuid() { throw .foreignOwner(UInt32(info.st_uid)) }
+        if info.st_uid != effectiveUser { throw .foreignOwner(UInt32(info.st_uid)) }
         let mode = UInt16(info.st_mode & 0o7777)
         if mode & 0o022 != 0 { throw .writableByOthers(mode: mode) }
         return true

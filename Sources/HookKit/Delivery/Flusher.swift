@@ -120,7 +120,13 @@ package struct Flusher {
             if backingOff { _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold) }
             return .progressed(delivered: 0)
         }
-        if backingOff, let next = state.nextAttemptAt { return .backingOff(until: next) }
+        if backingOff, let next = state.nextAttemptAt {
+            // A compaction that lost the race for the queue's lock to a hook is tried again here.
+            if state.offset >= rewriteThreshold, state.offset * 2 >= reader.size {
+                _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold)
+            }
+            return .backingOff(until: next)
+        }
         let retry = state.inflight.flatMap { $0.start == state.offset ? $0 : nil }
         let chunk = try Self.reading(spool) { () throws(Errno) in
             try reader.lines(

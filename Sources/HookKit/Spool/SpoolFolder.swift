@@ -49,9 +49,11 @@ extension Spool {
     /// Checks (and when `record`, makes) the spool's record of its hub.
     private func bindHub(record: Bool) throws(SpoolError) {
         guard let hub else { return }
+        let recorded = try recordedHub()
+        if let recorded, recorded == hub { return }  // as recorded: the hook's usual case, no parsing
         let wanted = Self.canonicalHub(hub)
-        if let recorded = try recordedHub() {
-            guard recorded == wanted else { throw mismatch(recorded: recorded, hub: hub) }
+        if let recorded {
+            guard Self.canonicalHub(recorded) == wanted else { throw mismatch(recorded: recorded, hub: hub) }
             return
         }
         guard record else { return }
@@ -77,17 +79,19 @@ extension Spool {
             guard error == .fileExists else {
                 throw SpoolError(operation: "record the hub in", path: hubRecordPath, errno: error)
             }
-            if let recorded = try recordedHub(), recorded != wanted { throw mismatch(recorded: recorded, hub: hub) }
+            if let recorded = try recordedHub(), Self.canonicalHub(recorded) != wanted {
+                throw mismatch(recorded: recorded, hub: hub)
+            }
         }
     }
 
     /// The hub recorded in the spool, or nil when none is.
     package func recordedHub() throws(SpoolError) -> String? {
         do {
-            guard let bytes = try FileSystem.privateContents(of: hubRecordPath, limit: 4096) else { return nil }
-            var text = String(decoding: bytes, as: UTF8.self)
-            while text.hasSuffix("\n") { text.removeLast() }
-            return text
+            guard var bytes = try FileSystem.privateContents(of: hubRecordPath, limit: 4096) else { return nil }
+            // Bytes, not String.hasSuffix: the hook pays for every Unicode table it touches.
+            while bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+            return String(decoding: bytes, as: UTF8.self)
         } catch {
             throw SpoolError(operation: "read", path: hubRecordPath, check: error)
         }
