@@ -142,9 +142,6 @@ public struct Configuration: Sendable {
         self.problems = problems
     }
 
-    /// The spool of this configuration: its folder, used only for its hub (see ``Spool/prepare()``).
-    package var spool: Spool { Spool(directory: spoolDirectory, hub: hub) }
-
     /// The hub as an endpoint; `nil` when ``hub`` is not a usable URL (see ``problems``).
     package var hubEndpoint: HTTPEndpoint? { Self.hubProblem(hub) == nil ? HTTPEndpoint(url: hub) : nil }
 

@@ -191,3 +191,8 @@ package final class QueueWriter {
         }
     }
 }
+
+extension Configuration {
+    /// The spool of this configuration: its folder, used only for its hub (see ``Spool/prepare()``).
+    package var spool: Spool { Spool(directory: spoolDirectory, hub: hub) }
+}
