@@ -167,7 +167,11 @@ import Testing
             """
         FileManager.default.createFile(atPath: output, contents: nil)
         chmod(output, 0o666)
-        let result = try runProcess("/usr/bin/env", ["python3", "-c", script, sendEvent, output])
+        // A copy the other uid can reach: the build folder may sit below a folder only we can enter.
+        let hook = directory + "/send-event"
+        try FileManager.default.copyItem(atPath: sendEvent, toPath: hook)
+        chmod(hook, 0o755)
+        let result = try runProcess("/usr/bin/env", ["python3", "-c", script, hook, output])
         #expect(result.status == 0)
         let lines = contents(output).split(separator: "\n")
         #expect(lines.count == 1, "\(lines)")
