@@ -37,6 +37,10 @@ package struct Flusher {
     private var batchLimit: Int
     /// The state in memory is ahead of `state.json`, whose last save failed.
     private var unsaved = false
+    /// Whether the flusher compacts the queue itself while backing off (after dropping events
+    /// past the queue's bound). Off when it is one sink among others (``SpoolDelivery``), which
+    /// compacts for all of them: only what every sink has handled may be cut.
+    package var compactsOnItsOwn = true
 
     /// Prepares a flusher; loads the spool's state. `signer` signs every request when given.
     package init(spool: Spool, transport: any HubTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings)
@@ -82,6 +86,18 @@ package struct Flusher {
         }
     }
 
+    /// Moves the position into the file a compaction made, and saves it.
+    package mutating func moveAfterCompaction(_ change: QueueChange) throws(SpoolError) {
+        state.moveAfterCompaction(change)
+        try save()
+    }
+
+    /// Records a failure of the spool that is not the flusher's own (a compaction for several
+    /// sinks), with backoff, as ``step(now:ignoreBackoff:)`` does for its own.
+    package mutating func recordSpoolFailure(_ error: SpoolError, now: Int64 = Clock.unixMilliseconds()) {
+        _ = spoolFailed(error, now: now)
+    }
+
     /// Records that the background flusher gives up (see ``FlusherLifetime``): hooks start no new
     /// one before the next attempt is due.
     package mutating func recordGivingUp(now: Int64 = Clock.unixMilliseconds()) {
@@ -117,7 +133,9 @@ package struct Flusher {
         let backingOff = !ignoreBackoff && (state.nextAttemptAt ?? 0) > now
         if try dropBeyondBounds(reader) {
             // Hooks keep appending during an outage: give the dropped part's space back now too.
-            if backingOff { _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold) }
+            if backingOff && compactsOnItsOwn {
+                _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold)
+            }
             return .progressed(delivered: 0)
         }
         if backingOff, let next = state.nextAttemptAt { return .backingOff(until: next) }
