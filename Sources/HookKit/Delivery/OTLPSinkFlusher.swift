@@ -114,6 +114,8 @@ package struct OTLPSinkFlusher {
         if spansUnsaved || stateUnsaved {
             // Nothing is sent before the progress made so far is saved (or it would go out again).
             if let next = waiting(now, ignoreBackoff) { return .backingOff(until: next) }
+            // Saving was what failed: once it works, that failure is over.
+            succeeded()
             if spansUnsaved { try commit() } else { try saveState() }
         }
         guard let reader = try QueueReader(spool) else {
@@ -189,10 +191,12 @@ package struct OTLPSinkFlusher {
         var next = mapping.state
         next.cursor = .init(offset: chunk.end, inode: inode, mark: chunk.lines.last.map { Self.mark(chunk, $0) })
         spans = next
-        state.delivered += events
+        // Events of a refused batch are dead-lettered, not delivered.
+        let delivered = refusals.isEmpty ? events : 0
+        state.delivered += delivered
         succeeded()
         try commit()
-        return .progressed(delivered: events)
+        return .progressed(delivered: delivered)
     }
 
     /// Dead-letters what a batch settles for good: lines that are not events (the first time

@@ -83,8 +83,9 @@ package struct SpoolDelivery {
             }
         }
         someSinkIdle = idle && earliest != nil
-        if sinks.count > 1, dropped != droppedSeen {
-            // Events were dropped past the queue's bound during an outage: give their space back.
+        if otlp != nil, dropped != droppedSeen {
+            // Events were dropped past the queue's bound during an outage: give their space back
+            // (the hub sink alone does this itself).
             droppedSeen = dropped
             compact(now: now)
         }
