@@ -113,13 +113,16 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
     switch Array(arguments) {
     case ["--background"]:
         Platform.closeInheritedDescriptors()
+        TerminationRequest.install()
         FlushRunner.runBackground(configuration: configuration)
         return 0
     case [], ["--retry-dead"]:
         let onTerminal = isatty(2) == 1
         do {
             if arguments.first == "--retry-dead" {
-                for report in try FlushRunner.retryDead(configuration: configuration) {
+                let reports = try FlushRunner.retryDead(configuration: configuration)
+                if reports.allSatisfy({ $0.tried == 0 }) { writeError("send-event: no dead-lettered events") }
+                for report in reports where report.tried > 0 {
                     let sink = report.sink == .hub ? "the hub" : "the OTLP receiver"
                     var line = "send-event: \(report.delivered) of \(report.tried) dead-lettered events delivered to \(sink)"
                     if report.refused > 0 { line += ", \(report.refused) refused again" }
@@ -132,17 +135,19 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
             }
             if onTerminal { writeError("") }
             var failed = false
+            // "queue empty" with one sink; with two, each says it has nothing left.
+            let done = reports.count > 1 ? "nothing left for it" : "queue empty"
             for report in reports {
                 if let failure = report.failure {
                     failed = true
                     let prefix = reports.count > 1 ? (report.sink == .hub ? "hub" : "OTLP") + " \(report.target): " : ""
                     writeError("send-event flush: \(prefix)\(failure)")
                 } else if report.sink == .hub {
-                    writeError("send-event: delivered \(report.delivered) events to \(report.target); queue empty")
+                    writeError("send-event: delivered \(report.delivered) events to \(report.target); \(done)")
                 } else {
                     writeError(
                         "send-event: delivered \(report.delivered) events to the OTLP receiver \(report.target) "
-                            + "(\(report.spans ?? 0) spans, \(report.logs ?? 0) log records); queue empty")
+                            + "(\(report.spans ?? 0) spans, \(report.logs ?? 0) log records); \(done)")
                 }
             }
             return failed ? 1 : 0

@@ -87,17 +87,24 @@ package enum FlushRunner {
             if !first { delivery.reload() }  // the first session uses the state just loaded
             first = false
             let lifetime = FlusherLifetime(spool: spool, lock: lock, settings: settings)
+            // A takeover (`send-event flush`) sends SIGTERM and asks on the lock: stop between
+            // steps, so that nothing a receiver accepted goes out again (see TerminationRequest).
+            let stepAside = { TerminationRequest.isRequested || lock.isTakeoverRequested }
             let end = DeliveryLoop.run(
                 &delivery, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: true,
                 lifetime: lifetime
             ) { milliseconds in
+                if stepAside() { return false }
                 Clock.sleep(milliseconds: milliseconds)
-                return true
+                return !stepAside()
             }
             lock.release()
-            // Leaving: no second look (a removed spool must not be created again; a sink given up
-            // on waits for its next attempt).
-            if case .left = end { return }
+            // Leaving or stepping aside: no second look (a removed spool must not be created
+            // again; a sink given up on waits for its next attempt; a takeover wants the lock).
+            switch end {
+            case .left, .stopped: return
+            case .drained, .backingOff, .waiting: break
+            }
             // A hook that appended just before the release saw the lock held and started no
             // flusher: look once more, and carry on if anything is waiting for a sink that is due.
             if !SpoolDelivery.hasPendingEvents(
