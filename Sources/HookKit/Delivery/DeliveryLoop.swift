@@ -43,6 +43,7 @@ package enum DeliveryLoop {
         _ delivery: inout SpoolDelivery, lingerMilliseconds: Int, sleepsThroughBackoff: Bool,
         lifetime: FlusherLifetime? = nil, pause: (Int) -> Bool
     ) -> End {
+        defer { delivery.saveBookkeeping() }
         var idleSince: UInt64?
         while true {
             if let lifetime, let reason = lifetime.reasonToLeave(&delivery, now: Clock.unixMilliseconds()) {

@@ -42,6 +42,11 @@ package struct OTLPSinkFlusher {
     package private(set) var state: OTLPSinkState
     private var spansUnsaved = false
     private var stateUnsaved = false
+    /// `otlp-sink.json` is behind the state in memory on purpose (counters and the copy of the
+    /// cursor, written at most once a second while batches succeed, and whenever the sink is idle).
+    private var stateBehind = false
+    /// When `otlp-sink.json` was last written (monotonic ns).
+    private var lastStateSave: UInt64 = 0
     /// When spans were last checked for the timeout while idle (monotonic ns).
     private var lastExpiryCheck: UInt64?
     /// Whether an idle step sends the spans past the timeout (off for a scratch delivery of dead
@@ -67,7 +72,19 @@ package struct OTLPSinkFlusher {
         (spans, state) = Self.load(spool)
         spansUnsaved = false
         stateUnsaved = false
+        stateBehind = false
         lastExpiryCheck = nil
+    }
+
+    /// Writes the bookkeeping (`otlp-sink.json`) if it is behind (see ``step(now:ignoreBackoff:)``):
+    /// at the end of a delivery session.
+    package mutating func saveBookkeeping(now: Int64 = Clock.unixMilliseconds()) {
+        guard stateBehind else { return }
+        do {
+            try saveState()
+        } catch {
+            _ = spoolFailed(error, now: now)
+        }
     }
 
     /// The state files: `otlp-state.json` with the open spans and the cursor, else (missing or
@@ -120,7 +137,7 @@ package struct OTLPSinkFlusher {
         }
         guard let reader = try QueueReader(spool) else {
             if let next = waiting(now, ignoreBackoff) { return .backingOff(until: next) }
-            return try expire(now: now) ?? .idle
+            return try idle(now: now)
         }
         if try resynchronize(with: reader, now: now) { try commit() }
         if try dropBeyondBounds(reader) { return .progressed(delivered: 0) }
@@ -141,7 +158,7 @@ package struct OTLPSinkFlusher {
                 spans.cursor = .init(offset: chunk.end, inode: reader.inode, mark: cursor.mark)
                 try commit()
             }
-            return try expire(now: now) ?? .idle
+            return try idle(now: now)
         }
         if through == nil, let settled = dropTooOld(chunk, inode: reader.inode, now: now) {
             spans.cursor = settled
@@ -194,8 +211,11 @@ package struct OTLPSinkFlusher {
         // Events of a refused batch are dead-lettered, not delivered.
         let delivered = refusals.isEmpty ? events : 0
         state.delivered += delivered
+        let recovering = state.failures > 0 || state.lastError != nil
         succeeded()
-        try commit()
+        // While batches succeed one after another, their counters reach otlp-sink.json at most
+        // once a second (the open spans and the cursor, in otlp-state.json, every time).
+        try commit(bookkeepingNow: recovering)
         return .progressed(delivered: delivered)
     }
 
@@ -243,6 +263,14 @@ package struct OTLPSinkFlusher {
             state.lastRejection =
                 "\(refused) \(signal.itemName) rejected" + (message.map { ": \($0)" } ?? "")
         }
+    }
+
+    /// Nothing to read: the spans past the timeout, if any, else idle (with the bookkeeping
+    /// written).
+    private mutating func idle(now: Int64) throws(SpoolError) -> Flusher.Step {
+        if let step = try expire(now: now) { return step }
+        if stateBehind { try saveState() }
+        return .idle
     }
 
     // MARK: - Spans that time out while nothing comes
@@ -419,8 +447,9 @@ package struct OTLPSinkFlusher {
     // MARK: - Saving
 
     /// Saves the open spans with the cursor (one atomic, durable rename), then the bookkeeping
-    /// with a copy of the cursor.
-    private mutating func commit() throws(SpoolError) {
+    /// with a copy of the cursor (unless `bookkeepingNow` is false and it was written less than a
+    /// second ago: then when the sink is next idle, or a second later).
+    private mutating func commit(bookkeepingNow: Bool = true) throws(SpoolError) {
         do {
             try spans.save(to: spool.otlpStatePath)
             spansUnsaved = false
@@ -433,13 +462,19 @@ package struct OTLPSinkFlusher {
             state.inode = cursor.inode
         }
         state.openSpans = spans.openSpanCount
-        try saveState()
+        if bookkeepingNow || Clock.monotonicNanoseconds() - lastStateSave >= 1_000_000_000 {
+            try saveState()
+        } else {
+            stateBehind = true
+        }
     }
 
     private mutating func saveState() throws(SpoolError) {
         do {
             try state.save(spool)
             stateUnsaved = false
+            stateBehind = false
+            lastStateSave = Clock.monotonicNanoseconds()
         } catch {
             stateUnsaved = true
             throw error

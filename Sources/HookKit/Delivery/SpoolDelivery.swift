@@ -94,6 +94,12 @@ package struct SpoolDelivery {
         return .idle
     }
 
+    /// Writes what each sink keeps in memory for a while (the OTLP sink's counters): at the end
+    /// of a session.
+    package mutating func saveBookkeeping() {
+        otlp?.saveBookkeeping()
+    }
+
     /// One step of one sink.
     package mutating func step(_ sink: Sink, now: Int64 = Clock.unixMilliseconds(), ignoreBackoff: Bool = false)
         -> Flusher.Step
