@@ -7,10 +7,10 @@
 # The receiver is scripts/otlp-receiver.py (Python's http.server decoding every request with the
 # official opentelemetry-proto package, keeping only counts). Each protocol is measured twice in
 # the same run: mapping + encoding + POSTing every batch of 500 events (traces, then logs), as the
-# flusher will; and, as the baseline, the receiver's own ceiling: the same requests encoded
+# flusher does; and, as the baseline, the receiver's own ceiling: the same requests encoded
 # beforehand and POSTed back to back. The ratio is our rate over that ceiling (1.00x: the
 # receiver is the only limit). http/json runs on 10,000 events: the receiver's JSON decoding is
-# pure Python and slow. Also: mapping + encoding alone, and the mapping state's memory, file size
+# pure Python and slow. Also: mapping + encoding alone, and the mapping state's file size
 # and save/load time with 10,000 open spans.
 #
 # Then the flusher itself (the release `send-event flush`, reading a spool of the same events,
@@ -89,14 +89,17 @@ drain() {  # $1 = name, $2 = hub URL or none, $3 = OTLP endpoint or "" ; then th
 row() {  # $1 = label, $2 = seconds, $3 = notes
     echo "| $1 | $(echo "$events $2" | awk '{ printf "%d", $1 / $2 }') | $2 s | $3 |"
 }
+echo
+echo "| the flusher, $events events from its spool (release build) | events/s | time | baseline / notes |"
+echo "|---|---|---|---|"
 otlp_only=$(drain otlp none "http://127.0.0.1:$port")
 otlp_rate=$(echo "$events $otlp_only" | awk '{ printf "%d", $1 / $2 }')
-row "**the flusher** (send-event flush, hub off) into the decoding receiver, http/protobuf" "$otlp_only" \
+row "**send-event flush** (hub off) into the decoding receiver, http/protobuf" "$otlp_only" \
     "receiver ceiling $ceiling/s: **$(echo "$otlp_rate $ceiling" | awk '{ printf "%.2fx", $1 / $2 }')**"
 hub_only=$(drain hub "http://127.0.0.1:$hub_port" "")
-row "the flusher to hook-hub alone (the same spool)" "$hub_only" "baseline for the row below"
+row "send-event flush to hook-hub alone (the same events)" "$hub_only" "baseline for the row below"
 both=$(drain both "http://127.0.0.1:$hub_port" "http://127.0.0.1:$port")
-row "the flusher to both sinks side by side (hook-hub + receiver)" "$both" \
+row "send-event flush to both sinks side by side (hook-hub + receiver)" "$both" \
     "each event to both: $(echo "$both $hub_only $otlp_only" | awk '{ printf "%.2fx the hub alone, %.2fx the receiver alone", $1 / $2, $1 / $3 }') in time"
 echo
 echo "goal: at least 20,000 events/s into the decoding receiver"
