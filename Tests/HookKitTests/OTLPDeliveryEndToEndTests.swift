@@ -71,7 +71,8 @@ import Testing
     ) throws {
         let records = try receiver.dump()
         let logs = OTLPDump.logs(records, protocolName: wireProtocol)
-        #expect(OTLPDump.eventIDs(logs).sorted() == events.sorted(), "one log per event", sourceLocation: sourceLocation)
+        #expect(
+            OTLPDump.eventIDs(logs).sorted() == events.sorted(), "one log per event", sourceLocation: sourceLocation)
         let spans = OTLPDump.spans(records, protocolName: wireProtocol).map { OTLPDump.summary($0) }.sorted()
         let expected = OTLPDump.expectedSpans(OTLPDump.eventLines(logs))
         #expect(spans == expected, sourceLocation: sourceLocation)
@@ -88,7 +89,8 @@ import Testing
         var hubEvents: [String] = []
         for wireProtocol in ["http/protobuf", "http/json"] {
             let spool = "spool-" + wireProtocol.replacingOccurrences(of: "/", with: "-")
-            let environment = environment(hub: hubURL(hub), otlp: receiver.port, wireProtocol: wireProtocol, spool: spool)
+            let environment = environment(
+                hub: hubURL(hub), otlp: receiver.port, wireProtocol: wireProtocol, spool: spool)
             defer { stopFlusher(environment) }
             let before = Set(storedIDs(hub))
             try runSession(environment)
@@ -117,12 +119,17 @@ import Testing
             try #require(spans.first { $0["span_id"] as? String == SyntheticSession.span(kind, key).hex })
         }
         #expect(try span("tool", "toolu_01")["parent_span_id"] as? String == SyntheticSession.span("turn", "p-1").hex)
-        #expect(try span("agent", "a1f3c9e2b7d4")["parent_span_id"] as? String == SyntheticSession.span("tool", "toolu_03").hex)
-        #expect(try span("tool", "toolu_04")["parent_span_id"] as? String == SyntheticSession.span("agent", "a1f3c9e2b7d4").hex)
+        #expect(
+            try span("agent", "a1f3c9e2b7d4")["parent_span_id"] as? String
+                == SyntheticSession.span("tool", "toolu_03").hex)
+        #expect(
+            try span("tool", "toolu_04")["parent_span_id"] as? String
+                == SyntheticSession.span("agent", "a1f3c9e2b7d4").hex)
         #expect((try span("tool", "toolu_02")["status"] as? [String: Any])?["code"] as? Int == 2)
-        #expect(try span("tool", "toolu_01")["resource"] as? [String: String] == [
-            "service.name": "claude-code", "host.id": MachineID.current(), "hookkit.source_app": "app",
-        ])
+        #expect(
+            try span("tool", "toolu_01")["resource"] as? [String: String] == [
+                "service.name": "claude-code", "host.id": MachineID.current(), "hookkit.source_app": "app",
+            ])
     }
 
     // MARK: One sink down, the other delivering
@@ -153,11 +160,13 @@ import Testing
         // The receiver comes back at the same address: the flusher still running delivers.
         let receiver = try OTLPReceiverProcess(port: port)
         #expect(waitUntil(timeoutSeconds: 30) { receiver.logs.count >= sessionCount })
-        #expect(waitUntil(timeoutSeconds: 30) { (try? self.status(environment))?["otlp"]?["queued"]?.integerValue == 0 })
+        #expect(
+            waitUntil(timeoutSeconds: 30) { (try? self.status(environment))?["otlp"]?["queued"]?.integerValue == 0 })
         try expectDeliveredOnce(receiver, events: storedIDs(hub))
         #expect(storedIDs(hub).count == sessionCount, "and the hub got nothing twice")
         let after = try self.status(environment)
-        #expect(after["otlp"]?["last_error"] == .null && after["otlp"]?["delivered"]?.integerValue == Int64(sessionCount))
+        #expect(
+            after["otlp"]?["last_error"] == .null && after["otlp"]?["delivered"]?.integerValue == Int64(sessionCount))
         #expect(after["otlp"]?["spans"]?.integerValue == 11 && after["otlp"]?["open_spans"]?.integerValue == 0)
     }
 
@@ -173,7 +182,8 @@ import Testing
         #expect(
             waitUntil(timeoutSeconds: 30) {
                 let status = try? self.status(environment)
-                return status?["last_error"]?.stringValue != nil && status?["queued"]?.integerValue == Int64(sessionCount)
+                return status?["last_error"]?.stringValue != nil
+                    && status?["queued"]?.integerValue == Int64(sessionCount)
             })
         let hub = try HubProcess.start(directory: directory, arguments: ["--port", String(port)])
         #expect(waitUntil(timeoutSeconds: 30) { storedIDs(hub).count >= sessionCount })
@@ -232,7 +242,9 @@ import Testing
         #expect(flush.status == 1)
         let lines = flush.stderrText.split(separator: "\n")
         #expect(lines.count == 2, "\(lines)")
-        #expect(lines.first?.hasPrefix("send-event: delivered") == true && lines.first?.hasSuffix("nothing left for it") == true)
+        #expect(
+            lines.first?.hasPrefix("send-event: delivered") == true
+                && lines.first?.hasSuffix("nothing left for it") == true)
         #expect(
             lines.last?.hasPrefix("send-event flush: OTLP http://127.0.0.1:\(port): sending /v1/") == true
                 && lines.last?.contains("\(sessionCount) events still queued") == true, "\(lines)")
@@ -344,8 +356,10 @@ import Testing
         var sent: [String] = []
         for index in 0..<5 {
             sent.append(
-                try emitter.send(["session_id": "emit", "hook_event_name": "PreToolUse", "tool_use_id": .string("u\(index)")])
-                    .uuidString)
+                try emitter.send([
+                    "session_id": "emit", "hook_event_name": "PreToolUse", "tool_use_id": .string("u\(index)"),
+                ])
+                .uuidString)
         }
         try emitter.flush()
         #expect(Set(storedIDs(hub)) == Set(sent))
@@ -353,8 +367,10 @@ import Testing
         // And in the background, without flush().
         for index in 5..<8 {
             sent.append(
-                try emitter.send(["session_id": "emit", "hook_event_name": "PostToolUse", "tool_use_id": .string("u\(index - 5)")])
-                    .uuidString)
+                try emitter.send([
+                    "session_id": "emit", "hook_event_name": "PostToolUse", "tool_use_id": .string("u\(index - 5)"),
+                ])
+                .uuidString)
         }
         #expect(waitUntil(timeoutSeconds: 30) { Set(OTLPDump.eventIDs(receiver.logs)) == Set(sent) })
         #expect(waitUntil(timeoutSeconds: 30) { Set(storedIDs(hub)) == Set(sent) })

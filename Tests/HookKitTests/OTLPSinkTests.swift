@@ -39,7 +39,8 @@ import Testing
     }
 
     var queueSize: Int64 {
-        (try? FileManager.default.attributesOfItem(atPath: spool.queuePath)[.size] as? Int).flatMap { $0 }.map(Int64.init)
+        (try? FileManager.default.attributesOfItem(atPath: spool.queuePath)[.size] as? Int).flatMap { $0 }.map(
+            Int64.init)
             ?? 0
     }
 
@@ -210,7 +211,10 @@ import Testing
         #expect(state.lastRejection == "2 spans rejected: 2 spans too old")
         #expect(state.lastError == nil && state.failures == 0, "a partial success is no failure")
         let status = OTLPSinkStatus(spool: spool, endpoint: "e", wireProtocol: "http/json")
-        #expect(status.lines.contains { $0.contains("rejected:     2 spans, 0 log records (last: 2 spans rejected: 2 spans too old)") })
+        #expect(
+            status.lines.contains {
+                $0.contains("rejected:     2 spans, 0 log records (last: 2 spans rejected: 2 spans too old)")
+            })
         #expect(status.json["last_rejection"]?.stringValue == "2 spans rejected: 2 spans too old")
     }
 
@@ -288,7 +292,9 @@ import Testing
         #expect(run(&sink) == .idle)
         // `truncate -s0 queue.jsonl` (same inode), then more events than before.
         #expect(truncate(spool.queuePath, 0) == 0)
-        let fresh = try queueSession(start: SyntheticSession.start + 10_000) + queueSession(start: SyntheticSession.start + 20_000)
+        let fresh =
+            try queueSession(start: SyntheticSession.start + 10_000)
+            + queueSession(start: SyntheticSession.start + 20_000)
         receiver.requests.removeAll()
         var next = self.sink(receiver)  // a new flusher process: the saved cursor is stale
         #expect(run(&next) == .idle)
@@ -371,7 +377,8 @@ import Testing
         SpoolDelivery(
             spool: spool, settings: settings,
             hub: hub.map { Flusher(spool: spool, transport: $0, signer: nil, settings: settings) },
-            otlp: otlp.map { OTLPSinkFlusher(spool: spool, settings: Self.settings, transport: $0, delivery: settings) })
+            otlp: otlp.map { OTLPSinkFlusher(spool: spool, settings: Self.settings, transport: $0, delivery: settings) }
+        )
     }
 
     /// Rounds until no sink progresses; returns the last round.
@@ -463,7 +470,9 @@ import Testing
 
     @Test func aRewriteKeepsTheTailTheSinkBehindNeedsAndMovesEachPosition() throws {
         defer { removeTemporaryDirectory(directory) }
-        let lines = (0..<5).flatMap { SyntheticSession.lines(sessionStart: SyntheticSession.start + Int64($0) * 10_000) }
+        let lines = (0..<5).flatMap {
+            SyntheticSession.lines(sessionStart: SyntheticSession.start + Int64($0) * 10_000)
+        }
         for line in lines { try spool.append(line) }
         let hub = ScriptedHub()
         let receiver = ScriptedHub()

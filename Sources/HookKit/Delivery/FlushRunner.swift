@@ -72,7 +72,6 @@ package enum FlushRunner {
             if spool.problem() == nil { SpoolState.record(error.message, in: spool) }
             return
         }
-        var first = true
         while true {
             let lock: FlusherLock
             do {
@@ -84,8 +83,7 @@ package enum FlushRunner {
                 }
                 return
             }
-            if !first { delivery.reload() }  // the first session uses the state just loaded
-            first = false
+            delivery.reload()  // under the lock: what the last holder saved
             let lifetime = FlusherLifetime(spool: spool, lock: lock, settings: settings)
             // A takeover (`send-event flush`) sends SIGTERM and asks on the lock: stop between
             // steps, so that nothing a receiver accepted goes out again (see TerminationRequest).

@@ -150,7 +150,8 @@ package struct OTLPSinkFlusher {
                 try reader.lines(
                     from: cursor.offset, maxLines: .max, maxBytes: Int(through - cursor.offset), limit: through)
             } else {
-                try reader.lines(from: cursor.offset, maxLines: delivery.maxBatchEvents, maxBytes: delivery.maxBatchBytes)
+                try reader.lines(
+                    from: cursor.offset, maxLines: delivery.maxBatchEvents, maxBytes: delivery.maxBatchBytes)
             }
         }
         guard !chunk.lines.isEmpty else {
@@ -228,7 +229,8 @@ package struct OTLPSinkFlusher {
                 try DeadLetters.add(corruptLine: chunk.bytes[range], reason: reason, toFile: spool.otlpDeadLetterPath)
             } else if !refusals.isEmpty {
                 try DeadLetters.add(
-                    event: chunk.bytes[range], reason: refusals.joined(separator: "; "), toFile: spool.otlpDeadLetterPath)
+                    event: chunk.bytes[range], reason: refusals.joined(separator: "; "),
+                    toFile: spool.otlpDeadLetterPath)
             }
         }
     }
@@ -239,7 +241,8 @@ package struct OTLPSinkFlusher {
         let items = signal == .traces ? batch.spans.count : batch.logs.count
         guard items > 0 else { return .accepted(rejected: 0, message: nil) }
         state.attempts += 1
-        let answer = signal == .traces ? sender.sendTraces(batch, via: transport) : sender.sendLogs(batch, via: transport)
+        let answer =
+            signal == .traces ? sender.sendTraces(batch, via: transport) : sender.sendLogs(batch, via: transport)
         guard case .tooLarge(let reason) = answer else { return answer }
         guard items > 1 else { return .accepted(rejected: 1, message: reason) }
         let (first, second) = batch.halves(of: signal)
@@ -315,11 +318,14 @@ package struct OTLPSinkFlusher {
                 problems.append("offset \(cursor.offset) lies outside queue.jsonl (\(reader.size) bytes)")
                 cursor = fresh
             } else if !(try reader.isLineStart(cursor.offset)) {
-                problems.append("offset \(cursor.offset) is not at the start of a line (queue.jsonl was truncated or rewritten)")
-                cursor = fresh
-            } else if let mark = cursor.mark, cursor.offset > 0, !(try mark.isFound(in: reader, before: cursor.offset)) {
                 problems.append(
-                    "the line before offset \(cursor.offset) is not the one mapped (queue.jsonl was truncated or rewritten)")
+                    "offset \(cursor.offset) is not at the start of a line (queue.jsonl was truncated or rewritten)")
+                cursor = fresh
+            } else if let mark = cursor.mark, cursor.offset > 0, !(try mark.isFound(in: reader, before: cursor.offset))
+            {
+                problems.append(
+                    "the line before offset \(cursor.offset) is not the one mapped (queue.jsonl was truncated or rewritten)"
+                )
                 cursor = fresh
             }
             if let through = cursor.tracesDeliveredThrough {

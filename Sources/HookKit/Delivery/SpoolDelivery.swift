@@ -250,7 +250,8 @@ package struct SpoolDelivery {
         }
         if otlp {
             let state = OTLPSinkState.load(spool)
-            if includingWaiting || !state.isWaitingAfterGivingUp(now: now), state.inode != inode || size > state.offset {
+            if includingWaiting || !state.isWaitingAfterGivingUp(now: now), state.inode != inode || size > state.offset
+            {
                 return true
             }
         }

@@ -118,7 +118,9 @@ package struct OTLPSinkStatus: Sendable, Equatable {
             lines.append("  next attempt: in \(max(0, (nextAttemptAt - Clock.unixMilliseconds()) / 1000)) s")
         }
         if gaveUpAt != nil {
-            lines.append("  (the last flusher gave up on it after failing for too long; the next hook after the next attempt's time, or send-event flush, starts it again)")
+            lines.append(
+                "  (the last flusher gave up on it after failing for too long; the next hook after the next attempt's time, or send-event flush, starts it again)"
+            )
         }
         return lines
     }
