@@ -9,11 +9,15 @@ import HookKitSystem
 
 
 let arguments = CommandLine.arguments
-guard arguments.count > 1, let port = UInt16(arguments[1]) else {
-    print("usage: otlp-bench PORT [EVENTS]")
+// `otlp-bench write-queue PATH EVENTS [open]`: writes a spool queue of the benchmark's events (or,
+// with `open`, of 10,000 spans that stay open) for the flusher rows of scripts/bench-otlp.sh.
+let writesQueue = arguments.count > 3 && arguments[1] == "write-queue"
+guard writesQueue || arguments.count > 1, writesQueue || UInt16(arguments[1]) != nil else {
+    print("usage: otlp-bench PORT [EVENTS] | otlp-bench write-queue PATH EVENTS [open]")
     exit(2)
 }
-let eventCount = arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
+let port = UInt16(arguments[1]) ?? 0
+let eventCount = writesQueue ? Int(arguments[3]) ?? 100_000 : arguments.count > 2 ? Int(arguments[2]) ?? 100_000 : 100_000
 let batchSize = 500
 
 // MARK: - Events
@@ -104,6 +108,50 @@ func seconds(_ start: UInt64) -> Double { Double(Clock.monotonicNanoseconds() - 
 func rate(_ events: Int, _ elapsed: Double) -> String { String(Int((Double(events) / elapsed).rounded())) }
 func ratio(_ a: Double, _ b: Double) -> String { String((a / b * 100).rounded() / 100) + "x" }
 
+/// 100 sessions, each with one open turn and 99 tool calls still running: 10,000 open spans.
+func openSpanLines(filler: String) -> [[UInt8]] {
+    let envelope = EventEnvelope(configuration: Configuration(environment: ["HOME": "/home/u"]), machineID: "m")
+    let start = Clock.unixMilliseconds() - 20_000
+    var openLines: [[UInt8]] = []
+    for session in 0..<100 {
+        for call in 0..<100 {
+            let input =
+                call == 0
+                ? #"{"session_id":"mem-\#(session)","hook_event_name":"UserPromptSubmit","prompt_id":"p-\#(session)"}"#
+                : #"{"session_id":"mem-\#(session)","hook_event_name":"PreToolUse","prompt_id":"p-\#(session)","tool_name":"Bash","tool_use_id":"toolu_\#(session)_\#(call)","tool_input":{"command":"\#(filler)"}}"#
+            let id = UUIDv7(timestampMilliseconds: start + Int64(openLines.count), randA: 0, randB: 1)
+            openLines.append(envelope.encode(HookInput(bytes: Array(input.utf8)), id: id).line)
+        }
+    }
+    return openLines
+}
+
+if writesQueue {
+    // Fresh timestamps: the flusher drops events older than its age bound (7 days).
+    let shift = Clock.unixMilliseconds() - 1_760_000_000_000 - Int64(eventCount) * 3
+    let queue =
+        arguments.count > 4 && arguments[4] == "open"
+        ? openSpanLines(filler: String(repeating: "lorem ipsum dolor sit amet ", count: 36))
+        : makeLines(eventCount).map { line -> [UInt8] in
+            // Move the timestamp (the envelope's first `"timestamp":`, before the payload).
+            let key = Array(#""timestamp":"#.utf8)
+            guard let at = line.indices.first(where: { line[$0...].starts(with: key) }) else { return line }
+            let digitsStart = at + key.count
+            let digitsEnd = line[digitsStart...].firstIndex { $0 < 0x30 || $0 > 0x39 } ?? line.endIndex
+            let moved = (Int64(String(decoding: line[digitsStart..<digitsEnd], as: UTF8.self)) ?? 0) + shift
+            return Array(line[..<digitsStart]) + Array(String(moved).utf8) + Array(line[digitsEnd...])
+        }
+    do {
+        let fd = try FileDescriptor.open(arguments[2], O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600)
+        try fd.writeAll(queue.flatMap { $0 + [0x0A] })
+        fd.close()
+    } catch {
+        print("cannot write \(arguments[2]): \(error)")
+        exit(1)
+    }
+    exit(0)
+}
+
 let lines = makeLines(eventCount)
 let bytes = lines.reduce(0) { $0 + $1.count + 1 }
 let batches = stride(from: 0, to: lines.count, by: batchSize).map {
@@ -150,7 +198,7 @@ func check(_ answer: OTLPAnswer) {
     }
 }
 
-/// Mapping + encoding + POSTing every batch (traces, then logs), as the flusher will.
+/// Mapping + encoding + POSTing every batch (traces, then logs), as the flusher does.
 func drain(_ wireProtocol: OTLPSettings.WireProtocol, _ batches: [[[UInt8]]]) -> Double {
     let sender = OTLPSender(settings: OTLPSettings(endpoint: endpoint, wireProtocol: wireProtocol))
     var state = OTLPSpanState()
@@ -190,6 +238,14 @@ for wireProtocol in [OTLPSettings.WireProtocol.protobuf, .json] {
     let count = measured.reduce(0) { $0 + $1.count }
     let baseline = ceiling(wireProtocol, measured)
     let ours = drain(wireProtocol, measured)
+    // The ceiling for scripts/bench-otlp.sh's flusher row, in events/s.
+    if wireProtocol == .protobuf, let path = getenv("OTLP_BENCH_CEILING_FILE").map({ String(cString: $0) }) {
+        let text = Array("\(rate(count, baseline))\n".utf8)
+        if let fd = try? FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600) {
+            try? fd.writeAll(text)
+            fd.close()
+        }
+    }
     rows.append(
         "| map + encode + POST into the decoding receiver, \(wireProtocol.rawValue), \(count) events | \(rate(count, ours)) | \(fixed2(ours)) s | receiver ceiling (the same requests pre-encoded) \(rate(count, baseline))/s: **\(ratio(baseline, ours))** |"
     )
@@ -205,53 +261,17 @@ print(
 )
 for row in rows { print(row) }
 
-// MARK: - Memory with 10,000 open spans
+// MARK: - The state file with 10,000 open spans
 
-/// Gives freed heap pages back to the system (glibc's malloc_trim, looked up at run time), so
-/// that resident-size differences measure live memory.
-func trimHeap() {
-    #if canImport(Glibc)
-    typealias Trim = @convention(c) (Int) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "malloc_trim") {
-        _ = unsafeBitCast(symbol, to: Trim.self)(0)
-    }
-    #endif
-}
+// (The resident size of a flusher holding them is measured by scripts/bench-otlp.sh on a
+// separate `send-event flush --background` process: in this one, after the runs above, the
+// heap's own fragmentation blurs a difference of a few MiB.)
 
-func residentKiB() -> Int {
-    #if canImport(Glibc)
-    guard let file = fopen("/proc/self/status", "r") else { return 0 }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 256)
-    while fgets(&line, 256, file) != nil {
-        let text = String(cString: line)
-        if text.hasPrefix("VmRSS:") { return Int(text.split(separator: " ")[1]) ?? 0 }
-    }
-    #endif
-    return 0
-}
-
-func openSpanMemory(content: Bool) -> String {
+func openSpanState(content: Bool) -> String {
     var memoryOptions = OTLPMappingOptions()
     memoryOptions.maxOpenSpans = 10_000
     memoryOptions.recordsContent = content
-    let filler = String(repeating: "lorem ipsum dolor sit amet ", count: 36)
-    let envelope = EventEnvelope(configuration: Configuration(environment: ["HOME": "/home/u"]), machineID: "m")
-    // 100 sessions, each with one open turn and 99 tool calls still running: 10,000 open spans.
-    var openLines: [[UInt8]] = []
-    for session in 0..<100 {
-        for call in 0..<100 {
-            let input =
-                call == 0
-                ? #"{"session_id":"mem-\#(session)","hook_event_name":"UserPromptSubmit","prompt_id":"p-\#(session)"}"#
-                : #"{"session_id":"mem-\#(session)","hook_event_name":"PreToolUse","prompt_id":"p-\#(session)","tool_name":"Bash","tool_use_id":"toolu_\#(session)_\#(call)","tool_input":{"command":"\#(filler)"}}"#
-            let id = UUIDv7(timestampMilliseconds: 1_760_000_000_000 + Int64(openLines.count), randA: 0, randB: 1)
-            openLines.append(envelope.encode(HookInput(bytes: Array(input.utf8)), id: id).line)
-        }
-    }
-    // Mapped batch by batch (as the flusher does) so the batches' logs do not stay around.
-    trimHeap()
-    let residentBefore = residentKiB()
+    let openLines = openSpanLines(filler: String(repeating: "lorem ipsum dolor sit amet ", count: 36))
     var state = OTLPSpanState()
     for start in stride(from: 0, to: openLines.count, by: batchSize) {
         state =
@@ -259,8 +279,6 @@ func openSpanMemory(content: Bool) -> String {
                 openLines[start..<min(start + batchSize, openLines.count)], from: state, options: memoryOptions
             ).state
     }
-    trimHeap()
-    let residentAfter = residentKiB()
     precondition(state.openSpanCount == 10_000, "expected 10,000 open spans, got \(state.openSpanCount)")
     let path = "/tmp/hookkit-otlp-bench-state-\(getpid()).json"
     var start = Clock.monotonicNanoseconds()
@@ -272,14 +290,12 @@ func openSpanMemory(content: Bool) -> String {
     let loadTime = seconds(start)
     FileSystem.remove(path)
     precondition(loaded == state, "the state did not load back equal")
-    state.cursor = nil
-    let grown = residentAfter - residentBefore
     return
-        "| 10,000 open spans\(content ? ", content on (1 KiB inputs)" : "") | +\(grown / 1024) MiB resident (\(grown * 1024 / 10_000) B/span) | file \(fileBytes / 1024) KiB, save \(Int(saveTime * 1000)) ms, load \(Int(loadTime * 1000)) ms | whole process \(residentKiB() / 1024) MiB resident |"
+        "| 10,000 open spans\(content ? ", content on (1 KiB inputs)" : "") | \(fileBytes / 1024) KiB | \(Int(saveTime * 1000)) ms | \(Int(loadTime * 1000)) ms |"
 }
 
 print()
-print("| mapping state | memory | state file | process |")
+print("| mapping state (otlp-state.json) | file | save (write, fsync, rename) | load |")
 print("|---|---|---|---|")
-print(openSpanMemory(content: false))
-print(openSpanMemory(content: true))
+print(openSpanState(content: false))
+print(openSpanState(content: true))

@@ -19,10 +19,12 @@ let usage = """
     printing nothing on stdout and always exiting 0.
 
     COMMANDS
-      flush               deliver everything queued now, in the foreground; exit 0 when the
-                          queue is empty afterwards, else 1 with the reason
-      flush --retry-dead  put dead-lettered events back in the queue, then flush
-      status [--json]     hub, queued, dead letters, oldest age, last error, next attempt
+      flush               deliver everything queued now to every sink (the hub, and the OTLP
+                          receiver when one is set), in the foreground; exit 0 when nothing is
+                          left for any sink afterwards, else 1 with the reason per sink
+      flush --retry-dead  send each sink's dead-lettered events to that sink again, then flush
+      status [--json]     per sink: where it delivers, queued, dead letters, oldest age, last
+                          error, next attempt (and for OTLP: spans, log records, open spans)
       install [DIR]       add the hook entries to DIR/.claude/settings.json (default: the current
                           folder), keeping every other key and hook and a backup of the original
                           (settings.json.hookkit-backup); a second run changes nothing; exit 1
@@ -51,7 +53,11 @@ let usage = """
       --event-type TYPE   event type (default: the input's hook_event_name)
 
     ENVIRONMENT
-      CLAUDE_OBSERVABILITY_HUB          hub URL, http:// or https:// (default \(Configuration.defaultHub))
+      CLAUDE_OBSERVABILITY_HUB          hub URL, http:// or https:// (default \(Configuration.defaultHub));
+                                        none: no hub, only the OTLP receiver
+      CLAUDE_OBSERVABILITY_OTLP_ENDPOINT  also deliver to OpenTelemetry: an OTLP/HTTP receiver's
+                                        base URL (http://localhost:4318); see docs/otlp.md for
+                                        the other CLAUDE_OBSERVABILITY_OTLP_* settings
       CLAUDE_OBSERVABILITY_CA_FILE      https: PEM file of extra CA certificates to trust
       CLAUDE_OBSERVABILITY_TLS_HELPER   https: path of hookkit-tls (default: next to send-event)
       CLAUDE_OBSERVABILITY_SECRET       Standard Webhooks signing secret (whsec_... or any string)
@@ -99,9 +105,12 @@ func runHook(_ arguments: ArraySlice<String>) -> Never {
     let spool = configuration.spool
     let outcome = Hook.record(input, envelope: envelope, spool: spool)
     for message in outcome.messages { writeError(message) }
-    // With an unusable hub URL a flusher could only fail: the event waits until it is fixed.
-    if outcome.eventID != nil, configuration.hubEndpoint != nil {
-        FlusherLauncher.ensureRunning(spool, executable: Platform.currentExecutable())
+    // With nowhere usable to deliver (an unusable hub URL and no OTLP sink) a flusher could only
+    // fail: the event waits until the configuration is fixed.
+    if outcome.eventID != nil, configuration.deliversAnywhere {
+        FlusherLauncher.ensureRunning(
+            spool, hub: configuration.hubIsOn, otlp: configuration.otlp != nil,
+            executable: Platform.currentExecutable())
     }
     exit(0)
 }
@@ -111,21 +120,44 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
     switch Array(arguments) {
     case ["--background"]:
         Platform.closeInheritedDescriptors()
+        TerminationRequest.install()
         FlushRunner.runBackground(configuration: configuration)
         return 0
     case [], ["--retry-dead"]:
         let onTerminal = isatty(2) == 1
         do {
             if arguments.first == "--retry-dead" {
-                let count = try FlushRunner.retryDead(configuration: configuration)
-                writeError("send-event: \(count) dead-lettered events queued again")
+                let reports = try FlushRunner.retryDead(configuration: configuration)
+                if reports.allSatisfy({ $0.tried == 0 }) { writeError("send-event: no dead-lettered events") }
+                for report in reports where report.tried > 0 {
+                    let sink = report.sink == .hub ? "the hub" : "the OTLP receiver"
+                    var line = "send-event: \(report.delivered) of \(report.tried) dead-lettered events delivered to \(sink)"
+                    if report.refused > 0 { line += ", \(report.refused) refused again" }
+                    if let failure = report.failure { line += "; the others stay dead-lettered: \(failure)" }
+                    writeError(line)
+                }
             }
-            let count = try FlushRunner.drain(configuration: configuration) { done, total in
+            let reports = try FlushRunner.drainSinks(configuration: configuration) { done, total in
                 if onTerminal { writeError("\u{1B}[2K\rdelivered \(done) of \(total)", newline: false) }
             }
             if onTerminal { writeError("") }
-            writeError("send-event: delivered \(count) events to \(configuration.hub); queue empty")
-            return 0
+            var failed = false
+            // "queue empty" with one sink; with two, each says it has nothing left.
+            let done = reports.count > 1 ? "nothing left for it" : "queue empty"
+            for report in reports {
+                if let failure = report.failure {
+                    failed = true
+                    let prefix = reports.count > 1 ? (report.sink == .hub ? "hub" : "OTLP") + " \(report.target): " : ""
+                    writeError("send-event flush: \(prefix)\(failure)")
+                } else if report.sink == .hub {
+                    writeError("send-event: delivered \(report.delivered) events to \(report.target); \(done)")
+                } else {
+                    writeError(
+                        "send-event: delivered \(report.delivered) events to the OTLP receiver \(report.target) "
+                            + "(\(report.spans ?? 0) spans, \(report.logs ?? 0) log records); \(done)")
+                }
+            }
+            return failed ? 1 : 0
         } catch {
             if onTerminal { writeError("") }
             writeError("send-event flush: \(error)")
@@ -141,7 +173,7 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
 
 func runStatus(_ arguments: ArraySlice<String>) -> Int32 {
     let configuration = Configuration()
-    var status = SpoolStatus(spool: configuration.spool, hub: configuration.hub)
+    var status = SpoolStatus(configuration: configuration)
     // A configuration problem stops delivery before any attempt: it is the error to show.
     if !configuration.problems.isEmpty {
         status.lastError = (configuration.problems + [status.lastError].compactMap { $0 }).joined(separator: "; ")

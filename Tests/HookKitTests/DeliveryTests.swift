@@ -5,7 +5,7 @@ import HookKitSystem
 import Testing
 
 /// A hub stand-in that records every request and answers from a script.
-final class ScriptedHub: HubTransport, @unchecked Sendable {
+final class ScriptedHub: HTTPTransport, @unchecked Sendable {
     struct Request {
         var path: String
         var body: [UInt8]

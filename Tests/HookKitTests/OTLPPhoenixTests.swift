@@ -3,7 +3,9 @@ import HookKit
 import Testing
 
 /// Arize Phoenix, a real open-source AI-observability backend, takes the protobuf traces at
-/// `/v1/traces` and gives them back from `GET /v1/projects/default/spans`.
+/// `/v1/traces` and gives them back from `GET /v1/projects/default/spans`. The session goes
+/// through the real `send-event` hook, run the way Claude Code runs it, with the OTLP sink
+/// pointed at Phoenix (and a `hook-hub` beside it, whose store gives the events' times).
 ///
 /// Phoenix is heavy (about a minute to `pip install arize-phoenix`, 15-30 s to start on two
 /// cores), so this suite runs where the `phoenix` command is installed: CI installs it and fails
@@ -33,16 +35,46 @@ import Testing
         }
         let phoenix = try PhoenixProcess(command: command)
         defer { phoenix.stop() }
+        let directory = try makeTemporaryDirectory("phoenix-hooks")
+        defer { removeTemporaryDirectory(directory) }
+        let hub = try HubProcess.start(directory: directory)
 
-        let mapping = OTLPSpanMapper.map(SyntheticSession.lines(), from: OTLPSpanState(), options: OTLPMappingOptions())
-        let settings = OTLPSettings(endpoint: HTTPEndpoint(host: "127.0.0.1", port: phoenix.port))
+        // The session, hook by hook, as Claude Code runs them.
+        let environment = [
+            "CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool", "CLAUDE_OBSERVABILITY_HUB": "http://127.0.0.1:\(hub.port)",
+            "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "http://127.0.0.1:\(phoenix.port)", "CLAUDE_OBSERVABILITY_LINGER_MS": "200",
+            "CLAUDE_PROJECT_DIR": "/home/u/app",
+        ]
+        let sendEvent = Executables.path("send-event")
+        defer {
+            if let pid = FlusherLock.holder(Spool(directory: directory + "/spool")) { kill(pid, SIGKILL) }
+        }
+        for event in SyntheticSession.events {
+            let result = try runProcess(sendEvent, [], stdin: Data(event.input.utf8), environment: environment)
+            #expect(result.status == 0 && result.stdout.isEmpty && result.stderr.isEmpty, "\(result.stderrText)")
+        }
+        let flush = try runProcess(sendEvent, ["flush"], environment: environment)
+        #expect(flush.status == 0, "\(flush.stderrText)")
+        // The events' times, as the hook stamped them (from the hub's store).
+        var times: [String: Int64] = [:]
+        for line in hub.storeLines {
+            let event = try JSONValue.parse(Array(line.utf8))
+            let payload = event["payload"]
+            let key = [
+                event["hook_event_type"]?.stringValue, payload?["tool_use_id"]?.stringValue,
+                payload?["agent_id"]?.stringValue,
+            ].map { $0 ?? "" }.joined(separator: "/")
+            times[key] = event["timestamp"]?.integerValue
+        }
+        func elapsed(_ from: String, _ to: String) throws -> Int {
+            Int(try #require(times[to]) - (try #require(times[from])))
+        }
+
         let client = HTTPClient(
-            endpoint: settings.endpoint,
+            endpoint: HTTPEndpoint(host: "127.0.0.1", port: phoenix.port),
             configuration: HTTPClientConfiguration(
                 connectTimeoutMilliseconds: 5_000, requestTimeoutMilliseconds: 60_000))
-        #expect(
-            OTLPSender(settings: settings).sendTraces(mapping.batch, via: client)
-                == .accepted(rejected: 0, message: nil))
+        let expectedSpans = 11
 
         // Phoenix ingests asynchronously: poll until every span is there.
         var spans: [[String: Any]] = []
@@ -51,7 +83,7 @@ import Testing
             let response = try client.get("/v1/projects/default/spans?limit=1000")
             if response.status == 200,
                 let json = try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any],
-                let data = json["data"] as? [[String: Any]], data.count >= mapping.batch.spans.count
+                let data = json["data"] as? [[String: Any]], data.count >= expectedSpans
             {
                 spans = data
                 break
@@ -87,9 +119,10 @@ import Testing
         #expect(plan["parent_id"] as? String == context(try span("tool", "toolu_05"), "span_id"))
 
         // Durations: post minus pre.
-        #expect(try Self.milliseconds(bash) == 250)
-        #expect(try Self.milliseconds(failed) == 120)
-        #expect(try Self.milliseconds(explore) == 490)
+        #expect(try Self.milliseconds(bash) == elapsed("PreToolUse/toolu_01/", "PostToolUse/toolu_01/"))
+        #expect(try Self.milliseconds(failed) == elapsed("PreToolUse/toolu_02/", "PostToolUseFailure/toolu_02/"))
+        #expect(
+            try Self.milliseconds(explore) == elapsed("SubagentStart//a1f3c9e2b7d4", "SubagentStop//a1f3c9e2b7d4"))
 
         let attributes = grep["attributes"] as? [String: Any] ?? [:]
         #expect(attributes["gen_ai.operation.name"] as? String == "execute_tool")
@@ -124,18 +157,13 @@ final class PhoenixProcess: @unchecked Sendable {
 
     init(command: String) throws {
         directory = try makeTemporaryDirectory("phoenix")
-        let ports = try #require(
-            CryptoTestSupport.runPython(
-                """
-                import socket
-                sockets = [socket.socket() for _ in range(2)]
-                for s in sockets: s.bind(("127.0.0.1", 0))
-                print(" ".join(str(s.getsockname()[1]) for s in sockets))
-                """))
-        let numbers = ports.split(separator: " ").compactMap {
-            UInt16($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        // Below the ephemeral range: Phoenix takes seconds to start, and a `--port 0` server of a
+        // test running meanwhile must not take its port (it would answer /healthz instead).
+        var numbers = [try freeFixedPort()]
+        while numbers.count < 2 {
+            let port = try freeFixedPort()
+            if port != numbers[0] { numbers.append(port) }
         }
-        try #require(numbers.count == 2)
         port = numbers[0]
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")

@@ -20,7 +20,9 @@ import HookKitSystem
 /// unusable hub URL or secret becomes a ``problems`` line that the hook prints on stderr (the
 /// event is still queued) and `send-event status` shows as its last error.
 public struct Configuration: Sendable {
-    /// Where events are delivered (`CLAUDE_OBSERVABILITY_HUB`, default `http://localhost:4000`).
+    /// Where events are delivered (`CLAUDE_OBSERVABILITY_HUB`, default `http://localhost:4000`);
+    /// `none` turns the hub off, for programs that deliver only to OpenTelemetry
+    /// (`CLAUDE_OBSERVABILITY_OTLP_ENDPOINT`, see `docs/otlp.md`).
     ///
     /// The default ``spoolDirectory`` is named after the hub when the configuration is read;
     /// when you change the hub in code, set the spool folder too, so that each hub keeps its own
@@ -59,6 +61,11 @@ public struct Configuration: Sendable {
     package var traceParent: String?
     /// Batching, bounds, backoff and linger of delivery.
     package var delivery: DeliverySettings
+    /// The OTLP sink's settings (`CLAUDE_OBSERVABILITY_OTLP_*`, `OTEL_SERVICE_NAME`,
+    /// `OTEL_RESOURCE_ATTRIBUTES`), read with ``OTLPSettings/parse(lookup:)``: nil when
+    /// `CLAUDE_OBSERVABILITY_OTLP_ENDPOINT` is unset, or when a value is invalid (a ``problems``
+    /// line then says which and why, and the sink stays off).
+    package var otlp: OTLPSettings?
     /// A PEM file of extra CA certificates for `https://` hubs (`CLAUDE_OBSERVABILITY_CA_FILE`).
     package var caFile: String?
     /// The TLS helper to run for `https://` hubs (`CLAUDE_OBSERVABILITY_TLS_HELPER`; default:
@@ -67,6 +74,8 @@ public struct Configuration: Sendable {
 
     /// The default hub.
     public static let defaultHub = "http://localhost:4000"
+    /// The ``hub`` that turns the hub sink off: `none` (any case).
+    package static let noHub = "none"
     /// The default payload limit: 256 KiB.
     public static let defaultMaxPayloadBytes = 256 * 1024
 
@@ -97,8 +106,22 @@ public struct Configuration: Sendable {
             return number
         }
         hub = value("CLAUDE_OBSERVABILITY_HUB") ?? Self.defaultHub
-        if let problem = Self.hubProblem(hub) {
+        let hubIsOff = Self.isNoHub(hub)
+        if !hubIsOff, let problem = Self.hubProblem(hub) {
             problems.append("CLAUDE_OBSERVABILITY_HUB='\(Self.shown(hub))' is not usable: \(problem)")
+        }
+        // The OTLP sink: read only when its endpoint is set (one lookup otherwise).
+        do {
+            otlp = try OTLPSettings.parse(lookup: lookup)
+        } catch {
+            otlp = nil
+            problems.append("\(error); the OTLP sink is off")
+        }
+        let otlpEndpoint = value("CLAUDE_OBSERVABILITY_OTLP_ENDPOINT")
+        if hubIsOff && otlpEndpoint == nil {
+            problems.append(
+                "CLAUDE_OBSERVABILITY_HUB=none turns the hub off and CLAUDE_OBSERVABILITY_OTLP_ENDPOINT is not set: "
+                    + "events are queued but delivered nowhere")
         }
         secret = value("CLAUDE_OBSERVABILITY_SECRET")
         if let secret, case .failure(let error) = Result(catching: { () throws(StandardWebhooks.SecretError) in
@@ -121,7 +144,10 @@ public struct Configuration: Sendable {
         tlsHelper = value("CLAUDE_OBSERVABILITY_TLS_HELPER")
         // Without any home folder there is no private place for the spool: "" makes the spool
         // refuse to record anything, saying why (never a shared fallback such as /tmp).
-        let spoolFolder = Self.folderName(forHub: hub)
+        // Without a hub, the spool is named after the OTLP endpoint as given (so that fixing another
+        // OTLP setting does not move it).
+        let spoolFolder =
+            hubIsOff ? otlpEndpoint.map { "otlp-" + Self.folderName(forHub: $0) } ?? "none" : Self.folderName(forHub: hub)
         spoolDirectory =
             value("CLAUDE_OBSERVABILITY_SPOOL")
             ?? Self.stateDirectory(lookup: value).map { $0 + "/" + spoolFolder } ?? ""
@@ -142,8 +168,22 @@ public struct Configuration: Sendable {
         self.problems = problems
     }
 
-    /// The hub as an endpoint; `nil` when ``hub`` is not a usable URL (see ``problems``).
-    package var hubEndpoint: HTTPEndpoint? { Self.hubProblem(hub) == nil ? HTTPEndpoint(url: hub) : nil }
+    /// The hub as an endpoint; `nil` when the hub sink is off (``hub`` is `none`) or ``hub`` is not
+    /// a usable URL (see ``problems``).
+    package var hubEndpoint: HTTPEndpoint? {
+        !hubIsOn || Self.hubProblem(hub) != nil ? nil : HTTPEndpoint(url: hub)
+    }
+
+    /// Whether the hub sink is on: ``hub`` is not `none`.
+    package var hubIsOn: Bool { !Self.isNoHub(hub) }
+
+    /// Whether a flusher has anywhere to deliver: a usable hub, or the OTLP sink.
+    package var deliversAnywhere: Bool { otlp != nil || hubEndpoint != nil }
+
+    /// Whether `hub` turns the hub sink off (`none`, in any case).
+    package static func isNoHub(_ hub: String) -> Bool {
+        hub.utf8.count == 4 && hub.lowercased() == noHub
+    }
 
     /// Why `url` cannot be a hub (one clause, for "... is not usable: <clause>"), or nil when it can: an `http://` or `https://` URL with a host,
     /// an optional port and path, and nothing that could break out of a quoted shell word or a

@@ -5,13 +5,14 @@ import HookKitSystem
 ///
 /// The thread runs the same ``DeliveryLoop`` as the `send-event flush --background` process,
 /// under the same ``FlusherLock`` (taken as ``FlusherLock/Holder/embedded``, so that no other
-/// process ever signals this one), with the same batching, signing and backoff. It differs where
-/// a thread in someone else's program must:
+/// process ever signals this one), with the same sinks (the hub and the OTLP receiver side by
+/// side), batching, signing and backoff. It differs where a thread in someone else's program
+/// must:
 ///
 /// - It sleeps on a condition variable, so that a send wakes it at once and the emitter's
 ///   deinit stops it at once, and it holds the lock only while it delivers or lingers: during a
 ///   backoff it lets go (hooks then start a flusher process, which waits the backoff out) and
-///   looks again when the backoff ends.
+///   looks again when the backoff ends, or at the next send when another sink could take it.
 /// - When another process holds the lock, that flusher delivers this program's events too;
 ///   the thread looks again a linger time later.
 /// - The thread and `flush()` take turns through one in-process mutex (`session`): a flush asks
@@ -22,10 +23,10 @@ import HookKitSystem
 package final class EmbeddedDelivery: Sendable {
     private let core: Core
 
-    /// Prepares delivery of `configuration`'s spool with `flusher`, and starts the thread when
-    /// `inBackground`. Throws when the thread cannot be started.
-    package init(configuration: Configuration, flusher: Flusher, inBackground: Bool) throws(Errno) {
-        core = Core(configuration: configuration, flusher: flusher)
+    /// Prepares delivery of `configuration`'s spool to `delivery`'s sinks, and starts the thread
+    /// when `inBackground`. Throws when the thread cannot be started.
+    package init(configuration: Configuration, delivery: SpoolDelivery, inBackground: Bool) throws(Errno) {
+        core = Core(configuration: configuration, delivery: delivery)
         if inBackground {
             let core = core
             core.control.withLock { core.wake = true }  // events left by an earlier run, if any
@@ -53,8 +54,8 @@ package final class EmbeddedDelivery: Sendable {
 private final class Core: @unchecked Sendable {
     let configuration: Configuration
     let spool: Spool
-    /// The thread's flusher, copied for every session (only the thread uses it).
-    let template: Flusher
+    /// The thread's sinks, copied for every session (only the thread uses it).
+    let template: SpoolDelivery
 
     /// Held for a delivery session of the thread, or for a flush.
     let session = ConditionLock()
@@ -72,13 +73,15 @@ private final class Core: @unchecked Sendable {
     var listening = false
     /// No session before this time (monotonic ns): backoff, or another holder of the lock.
     var retryAt: UInt64?
+    /// An append starts a session before ``retryAt`` (only some sinks are backing off).
+    var retryWakesOnAppend = false
     /// Consecutive failed sessions.
     var failures = 0
 
-    init(configuration: Configuration, flusher: Flusher) {
+    init(configuration: Configuration, delivery: SpoolDelivery) {
         self.configuration = configuration
-        spool = flusher.spool
-        template = flusher
+        spool = delivery.spool
+        template = delivery
     }
 
     var settings: DeliverySettings { template.settings }
@@ -129,8 +132,8 @@ private final class Core: @unchecked Sendable {
         case idle
         /// Look again now.
         case again
-        /// Look again after this many milliseconds.
-        case retry(afterMilliseconds: Int64)
+        /// Look again after this many milliseconds (or at the next append, when `orOnAppend`).
+        case retry(afterMilliseconds: Int64, orOnAppend: Bool = false)
         /// The session failed (already recorded for `status`).
         case failed
     }
@@ -140,15 +143,17 @@ private final class Core: @unchecked Sendable {
             let outcome = session.withLock { deliver() }
             control.withLock {
                 let now = Clock.monotonicNanoseconds()
+                retryWakesOnAppend = false
                 switch outcome {
                 case .idle:
                     failures = 0
                 case .again:
                     failures = 0
                     wake = true
-                case .retry(let milliseconds):
+                case .retry(let milliseconds, let orOnAppend):
                     failures = 0
                     retryAt = now + UInt64(min(max(milliseconds, 1), 60_000)) * 1_000_000
+                    retryWakesOnAppend = orOnAppend
                 case .failed:
                     failures += 1
                     let delay = settings.backoff.delay(
@@ -169,7 +174,7 @@ private final class Core: @unchecked Sendable {
             if flushes == 0 {
                 let now = Clock.monotonicNanoseconds()
                 if let due = retryAt {
-                    if now >= due {
+                    if now >= due || (retryWakesOnAppend && wake) {
                         retryAt = nil
                         break
                     }
@@ -178,7 +183,7 @@ private final class Core: @unchecked Sendable {
                     break
                 }
             }
-            listening = retryAt == nil && flushes == 0
+            listening = (retryAt == nil || retryWakesOnAppend) && flushes == 0
             if let wait { control.wait(nanoseconds: wait) } else { control.wait() }
             listening = false
         }
@@ -189,7 +194,7 @@ private final class Core: @unchecked Sendable {
 
     /// One session: take the lock, deliver until the queue stays empty, let go.
     private func deliver() -> Outcome {
-        guard FlushRunner.hasPendingEvents(spool) else { return .idle }
+        guard template.hasPendingEvents() else { return .idle }
         let lock: FlusherLock
         do {
             let taken = try FlusherLock.acquire(spool, as: .embedded) { [weak self] in self?.requestStepAside() }
@@ -202,19 +207,20 @@ private final class Core: @unchecked Sendable {
             SpoolState.record("cannot take the flusher lock \(spool.lockPath): \(error)", in: spool)
             return .failed
         }
-        var flusher = template
-        flusher.reload()
+        var delivery = template
+        delivery.reload()
         let end = DeliveryLoop.run(
-            &flusher, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: false
+            &delivery, lingerMilliseconds: settings.lingerMilliseconds, sleepsThroughBackoff: false
         ) { milliseconds in
             !lock.isTakeoverRequested && pause(milliseconds)
         }
         lock.release()
         switch end {
-        case .drained: return FlushRunner.hasPendingEvents(spool) ? .again : .idle
+        case .drained: return template.hasPendingEvents() ? .again : .idle
         case .backingOff(let until): return .retry(afterMilliseconds: until - Clock.unixMilliseconds())
+        case .waiting(let until): return .retry(afterMilliseconds: until - Clock.unixMilliseconds(), orOnAppend: true)
         // Let whoever asked have the lock (a flush in this process wakes the thread when done).
-        case .stopped, .left: return .retry(afterMilliseconds: busyRetryMilliseconds)
+        case .stopped, .left(_): return .retry(afterMilliseconds: busyRetryMilliseconds)
         }
     }
 

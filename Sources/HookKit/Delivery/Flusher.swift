@@ -1,13 +1,5 @@
 import HookKitSystem
 
-/// Something that can POST to the hub: the plain HTTP client, or the TLS tunnel for https hubs.
-package protocol HubTransport {
-    /// Sends `POST path` and returns the response, whatever its status.
-    func post(_ path: String, body: [UInt8], headers: HTTPHeaders) throws(HTTPClientError) -> HTTPResponse
-}
-
-extension HTTPClient: HubTransport {}
-
 /// Delivers the spool's queue to the hub, batch by batch, per the wire contract.
 ///
 /// Every step reads from the saved offset and saves the new one only after the hub answered, so
@@ -31,15 +23,19 @@ package struct Flusher {
     package let settings: DeliverySettings
     /// The Standard Webhooks signer, when a secret is configured.
     package let signer: StandardWebhooks.Signer?
-    private let transport: any HubTransport
+    private let transport: any HTTPTransport
     /// The state as last loaded or saved.
     package private(set) var state: SpoolState
     private var batchLimit: Int
     /// The state in memory is ahead of `state.json`, whose last save failed.
     private var unsaved = false
+    /// Whether the flusher compacts the queue itself while backing off (after dropping events
+    /// past the queue's bound). Off when it is one sink among others (``SpoolDelivery``), which
+    /// compacts for all of them: only what every sink has handled may be cut.
+    package var compactsOnItsOwn = true
 
     /// Prepares a flusher; loads the spool's state. `signer` signs every request when given.
-    package init(spool: Spool, transport: any HubTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings)
+    package init(spool: Spool, transport: any HTTPTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings)
     {
         self.spool = spool
         self.transport = transport
@@ -82,6 +78,18 @@ package struct Flusher {
         }
     }
 
+    /// Moves the position into the file a compaction made, and saves it.
+    package mutating func moveAfterCompaction(_ change: QueueChange) throws(SpoolError) {
+        state.moveAfterCompaction(change)
+        try save()
+    }
+
+    /// Records a failure of the spool that is not the flusher's own (a compaction for several
+    /// sinks), with backoff, as ``step(now:ignoreBackoff:)`` does for its own.
+    package mutating func recordSpoolFailure(_ error: SpoolError, now: Int64 = Clock.unixMilliseconds()) {
+        _ = spoolFailed(error, now: now)
+    }
+
     /// Records that the background flusher gives up (see ``FlusherLifetime``): hooks start no new
     /// one before the next attempt is due.
     package mutating func recordGivingUp(now: Int64 = Clock.unixMilliseconds()) {
@@ -117,7 +125,9 @@ package struct Flusher {
         let backingOff = !ignoreBackoff && (state.nextAttemptAt ?? 0) > now
         if try dropBeyondBounds(reader) {
             // Hooks keep appending during an outage: give the dropped part's space back now too.
-            if backingOff { _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold) }
+            if backingOff && compactsOnItsOwn {
+                _ = try QueueCompaction.compact(spool, state: &state, rewriteThreshold: rewriteThreshold)
+            }
             return .progressed(delivered: 0)
         }
         if backingOff, let next = state.nextAttemptAt {

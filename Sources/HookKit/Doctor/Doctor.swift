@@ -61,7 +61,17 @@ package enum Doctor {
         let hubSource = layers.value(SettingsEnv.hubVariable).map { "env of \($0.1)" }
             ?? (inputs.environment(SettingsEnv.hubVariable)?.isEmpty == false ? "environment" : "default")
         let endpoint: HTTPEndpoint?
-        if let problem = Configuration.hubProblem(hub) {
+        if !configuration.hubIsOn {
+            endpoint = nil
+            if configuration.otlp != nil {
+                checks.append(.pass("hub_url", "none (\(hubSource)): no hub, the OTLP receiver only"))
+            } else {
+                checks.append(
+                    .fail(
+                        "hub_url", "none (\(hubSource)) turns the hub off, and no usable OTLP endpoint is set: events go nowhere",
+                        fix: "set CLAUDE_OBSERVABILITY_OTLP_ENDPOINT (see docs/otlp.md), or a hub URL"))
+            }
+        } else if let problem = Configuration.hubProblem(hub) {
             endpoint = nil
             checks.append(
                 .fail(
@@ -94,9 +104,12 @@ package enum Doctor {
                 checks.append(.fail("signature", "not checked: the hub is not reachable", fix: "fix hub_reachable first"))
             }
             client.closeIdleConnections()
+        } else if !configuration.hubIsOn {
+            checks.append(.pass("hub_reachable", "not checked: the hub is off"))
         } else {
             checks.append(.fail("hub_reachable", "not checked: no usable hub URL", fix: "fix hub_url first"))
         }
+        if lookup("CLAUDE_OBSERVABILITY_OTLP_ENDPOINT")?.isEmpty == false { checks.append(otlpCheck(configuration)) }
         checks.append(spoolCheck(configuration.spoolDirectory))
         checks.append(queueCheck(configuration))
         return DoctorReport(projectDirectory: inputs.projectDirectory, checks: checks)
@@ -258,10 +271,32 @@ package enum Doctor {
         return .pass("spool", "\(directory) (yours, 0700)")
     }
 
+    /// The OTLP sink's settings (no request is made: a receiver has no standard probe).
+    static func otlpCheck(_ configuration: Configuration) -> DoctorCheck {
+        guard let settings = configuration.otlp else {
+            let problem = configuration.problems.first { $0.contains("OTLP") || $0.hasPrefix("OTEL_") } ?? "unusable"
+            return .fail("otlp", problem, fix: "fix the variable it names (see docs/otlp.md)")
+        }
+        return .pass(
+            "otlp", "\(settings.endpoint) (\(settings.wireProtocol.rawValue)): spans to /v1/traces, logs to /v1/logs")
+    }
+
     static func queueCheck(_ configuration: Configuration) -> DoctorCheck {
-        let status = SpoolStatus(spool: configuration.spool, hub: configuration.hub)
+        let status = SpoolStatus(configuration: configuration)
         var detail = "\(status.queued) queued, \(status.dead) dead letters"
         if let lastError = status.lastError { detail += ", last error: \(lastError)" }
+        if let otlp = status.otlp {
+            detail += "; OTLP: \(otlp.queued) queued, \(otlp.dead) dead letters"
+            if let lastError = otlp.lastError { detail += ", last error: \(lastError)" }
+            if otlp.dead > 0 {
+                return .fail(
+                    "queue", detail,
+                    fix: "see \(configuration.spool.otlpDeadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead")
+            }
+            if otlp.lastError != nil {
+                return .fail("queue", detail, fix: "send-event flush delivers now and says why it cannot")
+            }
+        }
         if status.dead > 0 {
             return .fail(
                 "queue", detail,

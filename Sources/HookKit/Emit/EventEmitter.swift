@@ -45,9 +45,9 @@ public final class EventEmitter: Sendable {
     package init(configuration: Configuration, sourceApp: String? = nil, deliversInBackground: Bool)
         throws(HookKitError)
     {
-        let flusher: Flusher
+        let sinks: SpoolDelivery
         do {
-            flusher = try FlushRunner.makeFlusher(configuration)
+            sinks = try FlushRunner.makeDelivery(configuration)
         } catch {
             throw HookKitError(.configuration, reason: error.message)
         }
@@ -60,7 +60,7 @@ public final class EventEmitter: Sendable {
         }
         do {
             delivery = try EmbeddedDelivery(
-                configuration: configuration, flusher: flusher, inBackground: deliversInBackground)
+                configuration: configuration, delivery: sinks, inBackground: deliversInBackground)
         } catch {
             writer.withLock { $0.close() }
             throw HookKitError(.delivery, reason: "cannot start the delivery thread: \(error)")

@@ -43,20 +43,20 @@ package struct OTLPSender: Sendable {
     }
 
     /// POSTs the spans of `batch` to `/v1/traces`; no request when there are none.
-    package func sendTraces(_ batch: OTLPBatch, via transport: any HubTransport) -> OTLPAnswer {
+    package func sendTraces(_ batch: OTLPBatch, via transport: any HTTPTransport) -> OTLPAnswer {
         guard !batch.spans.isEmpty else { return .accepted(rejected: 0, message: nil) }
         return send(.traces, body: body(.traces, of: batch), via: transport)
     }
 
     /// POSTs the log records of `batch` to `/v1/logs`; no request when there are none.
-    package func sendLogs(_ batch: OTLPBatch, via transport: any HubTransport) -> OTLPAnswer {
+    package func sendLogs(_ batch: OTLPBatch, via transport: any HTTPTransport) -> OTLPAnswer {
         guard !batch.logs.isEmpty else { return .accepted(rejected: 0, message: nil) }
         return send(.logs, body: body(.logs, of: batch), via: transport)
     }
 
     /// Sends the traces, then the logs, unless the traces' answer says to back off or to send
     /// less (then the logs are not tried: a down receiver costs one request).
-    package func send(_ batch: OTLPBatch, via transport: any HubTransport) -> OTLPDelivery {
+    package func send(_ batch: OTLPBatch, via transport: any HTTPTransport) -> OTLPDelivery {
         let traces = sendTraces(batch, via: transport)
         switch traces {
         case .accepted, .refused:
@@ -69,7 +69,7 @@ package struct OTLPSender: Sendable {
     }
 
     /// POSTs an encoded body of `signal` and classifies the answer.
-    package func send(_ signal: OTLPSignal, body: [UInt8], via transport: any HubTransport) -> OTLPAnswer {
+    package func send(_ signal: OTLPSignal, body: [UInt8], via transport: any HTTPTransport) -> OTLPAnswer {
         do {
             let response = try transport.post(signal.path, body: body, headers: headers)
             return OTLPAnswer.classify(

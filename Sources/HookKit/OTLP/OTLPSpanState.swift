@@ -20,11 +20,15 @@ package struct OTLPSpanState: Sendable {
         /// When the traces of the batch ending at this offset were accepted but its logs not yet:
         /// that end offset (the batch is mapped again from this state and only its logs are sent).
         package var tracesDeliveredThrough: Int64?
+        /// The last line mapped before ``offset``, to recognise a queue truncated and filled
+        /// again (as the hub sink's ``SpoolState/mark``).
+        package var mark: QueueLineMark?
 
-        package init(offset: Int64, inode: UInt64, tracesDeliveredThrough: Int64? = nil) {
+        package init(offset: Int64, inode: UInt64, tracesDeliveredThrough: Int64? = nil, mark: QueueLineMark? = nil) {
             self.offset = offset
             self.inode = inode
             self.tracesDeliveredThrough = tracesDeliveredThrough
+            self.mark = mark
         }
     }
 

@@ -29,20 +29,23 @@ extension OTLPSpanState {
     /// Writes the state to `path` atomically and durably.
     package func save(to path: String) throws(OTLPSpanStateError) {
         let bytes = serialized()
-        let temporary = path + ".tmp.\(getpid())"
+        // A new file of an unpredictable name, created exclusively without following links, as
+        // for the spool's other files: nothing planted beside the state is written through.
+        let temporary: String
         do {
-            let fd = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600)
+            let fd: FileDescriptor
+            (fd, temporary) = try FileSystem.createUniqueFile(prefix: path + ".tmp.")
             do {
                 try fd.writeAll(bytes)
                 try fd.sync()
                 fd.close()
             } catch {
                 fd.close()
+                FileSystem.remove(temporary)
                 throw error
             }
         } catch {
-            FileSystem.remove(temporary)
-            throw OTLPSpanStateError(path: temporary, reason: "cannot write: \(error)")
+            throw OTLPSpanStateError(path: path, reason: "cannot write: \(error)")
         }
         guard rename(temporary, path) == 0 else {
             let error = Errno.current
@@ -65,7 +68,7 @@ extension OTLPSpanState {
     package static func load(from path: String) throws(OTLPSpanStateError) -> OTLPSpanState? {
         let bytes: [UInt8]?
         do {
-            bytes = try FileSystem.contents(of: path, limit: maximumFileBytes + 1)
+            bytes = try FileSystem.privateContents(of: path, limit: maximumFileBytes + 1)
         } catch {
             throw OTLPSpanStateError(path: path, reason: "cannot read: \(error)")
         }
@@ -103,6 +106,15 @@ extension OTLPSpanState {
             JSONWriter.appendInteger(cursor.inode, to: &out)
             JSONWriter.append(#","traces_delivered_through":"#, to: &out)
             optionalInteger(cursor.tracesDeliveredThrough, &out)
+            if let mark = cursor.mark {
+                JSONWriter.append(#","mark":{"start":"#, to: &out)
+                JSONWriter.appendInteger(mark.start, to: &out)
+                JSONWriter.append(#","length":"#, to: &out)
+                JSONWriter.appendInteger(mark.length, to: &out)
+                JSONWriter.append(#","digest":"#, to: &out)
+                JSONWriter.appendString(mark.digest, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
             out.append(UInt8(ascii: "}"))
         } else {
             JSONWriter.append("null", to: &out)
@@ -257,8 +269,16 @@ extension OTLPSpanState {
             guard let offset = cursor["offset"]?.integerValue, let inode = cursor["inode"].flatMap(Self.unsigned) else {
                 throw fail("invalid cursor")
             }
+            var mark: QueueLineMark?
+            if let saved = cursor["mark"], let start = saved["start"]?.integerValue,
+                let length = saved["length"]?.integerValue, let digest = saved["digest"]?.stringValue,
+                (1...64).contains(length)
+            {
+                mark = QueueLineMark(start: start, length: Int(length), digest: digest)
+            }
             self.cursor = Cursor(
-                offset: offset, inode: inode, tracesDeliveredThrough: cursor["traces_delivered_through"]?.integerValue)
+                offset: offset, inode: inode, tracesDeliveredThrough: cursor["traces_delivered_through"]?.integerValue,
+                mark: mark)
         }
         for link in links {
             guard let agent = link["agent"]?.stringValue.flatMap(OTLPSpanID.init(hex:)),

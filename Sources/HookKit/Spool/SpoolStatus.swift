@@ -27,6 +27,8 @@ package struct SpoolStatus: Sendable, Equatable {
     /// Why the spool cannot be used (its folder is not private, it belongs to another hub, there
     /// is no folder at all), if so: hooks then record nothing and no flusher runs.
     package var problem: String?
+    /// The OTLP sink's status, when the sink is on (see `docs/otlp.md`).
+    package var otlp: OTLPSinkStatus?
 
     /// Reads the status of `spool`.
     package init(spool: Spool, hub: String, now: Int64 = Clock.unixMilliseconds()) {
@@ -64,7 +66,8 @@ package struct SpoolStatus: Sendable, Equatable {
 
     /// The status as one JSON object with the keys `hub`, `queued`, `dead`, `oldest_age_s`,
     /// `last_error`, `next_attempt_at` (and `spool`, `dropped`, `delivered`, `flusher_pid`,
-    /// `gave_up_at`, `problem`).
+    /// `gave_up_at`, `problem`), all about the hub sink, and `otlp`: the OTLP sink's object, or
+    /// null when that sink is off.
     package func json() -> String {
         func number(_ value: (some BinaryInteger)?) -> JSONValue { value.map { .number(String($0)) } ?? .null }
         return JSONValue.object([
@@ -80,6 +83,7 @@ package struct SpoolStatus: Sendable, Equatable {
             .init("flusher_pid", number(flusherPID)),
             .init("gave_up_at", number(gaveUpAt)),
             .init("problem", problem.map(JSONValue.string) ?? .null),
+            .init("otlp", otlp?.json ?? .null),
         ]).serialized()
     }
 
@@ -99,6 +103,7 @@ package struct SpoolStatus: Sendable, Equatable {
         if let nextAttemptAt {
             lines.append("next attempt: in \(max(0, (nextAttemptAt - Clock.unixMilliseconds()) / 1000)) s")
         }
+        if let otlp { lines += otlp.lines }
         return lines.joined(separator: "\n")
     }
 
@@ -110,5 +115,27 @@ package struct SpoolStatus: Sendable, Equatable {
             ?? "the next hook"
         return " (the last one gave up after failing for too long; \(restart), or send-event flush, "
             + "starts delivery again)"
+    }
+}
+
+extension SpoolStatus {
+    /// The status of `configuration`'s spool, a section per sink: the hub's (with `hub` `none` and
+    /// nothing queued when that sink is off) and the OTLP sink's when it is on.
+    package init(configuration: Configuration, now: Int64 = Clock.unixMilliseconds()) {
+        let spool = configuration.spool
+        self.init(spool: spool, hub: configuration.hub, now: now)
+        if !configuration.hubIsOn {
+            // No hub sink: nothing waits for it (what state.json holds is from before).
+            queued = 0
+            oldestAgeSeconds = nil
+            lastError = nil
+            nextAttemptAt = nil
+            gaveUpAt = nil
+        }
+        if let settings = configuration.otlp {
+            otlp = OTLPSinkStatus(
+                spool: spool, endpoint: settings.endpoint.description, wireProtocol: settings.wireProtocol.rawValue,
+                now: now)
+        }
     }
 }

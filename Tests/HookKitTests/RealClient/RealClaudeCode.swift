@@ -137,6 +137,8 @@ final class RealSession: @unchecked Sendable {
     let recordings: String
     let hub: HubProcess
     let api: FakeMessagesAPI
+    /// More settings for HookKit's hooks (the OTLP sink's, say), set before ``run(_:_:seconds:)``.
+    var extraHookEnvironment: [String: String] = [:]
 
     /// What one `claude -p` run left.
     struct Run {
@@ -231,7 +233,7 @@ final class RealSession: @unchecked Sendable {
             "CLAUDE_OBSERVABILITY_HUB": "http://127.0.0.1:\(hub.port)",
             "CLAUDE_OBSERVABILITY_SPOOL": spool,
             "CLAUDE_OBSERVABILITY_LINGER_MS": "200",
-        ]
+        ].merging(extraHookEnvironment) { $1 }
     }
 
     /// Runs `claude -p PROMPT` in the project against the scripted API, with stream-json output

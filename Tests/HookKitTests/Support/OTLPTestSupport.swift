@@ -1,5 +1,6 @@
 import Foundation
 import HookKit
+import HookKitSystem
 import Testing
 
 /// Hook events shaped like Claude Code's, turned into spool lines by the real `EventEnvelope`.
@@ -259,5 +260,104 @@ enum OTLPDump {
             }
         }
         return result
+    }
+}
+
+/// A loopback port that is free now, below the ephemeral range (32768 and up on Linux), so that
+/// no `--port 0` server of a test running meanwhile takes it while a test restarts its own
+/// server there.
+func freeFixedPort() throws -> UInt16 {
+    var generator = SystemRandomNumberGenerator()
+    for _ in 0..<200 {
+        let port = UInt16.random(in: 20_000..<32_000, using: &generator)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = port.bigEndian
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        if bound == 0 { return port }
+    }
+    throw OTLPReceiverError.didNotStart("no free port below 32000")
+}
+
+extension OTLPReceiverProcess {
+    /// A receiver on `port` (for one that goes down and comes back at the same address).
+    convenience init(port: UInt16) throws {
+        try self.init(arguments: ["--port", String(port)])
+    }
+
+    /// The log records received so far (an empty list while it cannot be asked).
+    var logs: [[String: Any]] { (try? dump()).map { OTLPDump.logs($0) } ?? [] }
+
+    /// The spans received so far.
+    var spans: [[String: Any]] { (try? dump()).map { OTLPDump.spans($0) } ?? [] }
+}
+
+extension OTLPDump {
+    /// The `hookkit.event_uuid` of each log record.
+    static func eventIDs(_ logs: [[String: Any]]) -> [String] {
+        logs.compactMap { attributes($0["attributes"])["hookkit.event_uuid"] }
+    }
+
+    /// The event lines the log records carry, once each, in the order first received.
+    static func eventLines(_ logs: [[String: Any]]) -> [[UInt8]] {
+        var seen = Set<String>()
+        var lines: [[UInt8]] = []
+        for log in logs {
+            guard let id = attributes(log["attributes"])["hookkit.event_uuid"], seen.insert(id).inserted,
+                let body = (log["body"] as? [String: Any])?["string_value"] as? String
+            else { continue }
+            lines.append(Array(body.utf8))
+        }
+        return lines
+    }
+
+    /// A received span in one comparable line: ids, name, times (unless `times` is false),
+    /// status and attributes.
+    static func summary(_ span: [String: Any], times: Bool = true) -> String {
+        let status = span["status"] as? [String: Any] ?? [:]
+        var parts = [
+            span["trace_id"] as? String ?? "", span["span_id"] as? String ?? "", span["parent_span_id"] as? String ?? "-",
+            span["name"] as? String ?? "", "status \(status["code"] as? Int ?? 0) \(status["message"] as? String ?? "")",
+        ]
+        if times {
+            parts += [span["start_time_unix_nano"] as? String ?? "", span["end_time_unix_nano"] as? String ?? ""]
+        }
+        parts += attributes(span["attributes"]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return parts.joined(separator: " | ")
+    }
+
+    /// The same line for a span HookKit mapped.
+    static func summary(_ span: OTLPSpan, times: Bool = true) -> String {
+        var parts = [
+            span.traceID.hex, span.spanID.hex, span.parentSpanID?.hex ?? "-", span.name,
+            "status \(span.statusCode.rawValue) \(span.statusMessage)",
+        ]
+        if times { parts += [String(span.startTimeUnixNano), String(span.endTimeUnixNano)] }
+        var attributes: [String: String] = [:]
+        for attribute in span.attributes {
+            switch attribute.value {
+            case .string(let value): attributes[attribute.key] = value
+            case .bool(let value): attributes[attribute.key] = String(value)
+            case .int(let value): attributes[attribute.key] = String(value)
+            default: break
+            }
+        }
+        parts += attributes.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+        return parts.joined(separator: " | ")
+    }
+
+    /// What mapping `lines` in one go from an empty state gives, as sorted summaries.
+    static func expectedSpans(_ lines: [[UInt8]], options: OTLPMappingOptions = OTLPMappingOptions(), times: Bool = true)
+        -> [String]
+    {
+        OTLPSpanMapper.map(lines, from: OTLPSpanState(), options: options).batch.spans.map { summary($0, times: times) }
+            .sorted()
     }
 }
