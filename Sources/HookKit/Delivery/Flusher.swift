@@ -355,24 +355,13 @@ package struct Flusher {
         state.offset = end
         state.mark = last
         state.delivered += delivered
-        state.failures = 0
-        state.failingSince = nil
-        state.gaveUpAt = nil
-        state.nextAttemptAt = nil
-        state.lastError = nil
+        state.recordSuccess()
         state.inflight = nil
     }
 
     /// Records a failure and the backoff after it.
     private mutating func backOff(_ error: String, retryAfter: Int64?, now: Int64) -> Int64 {
-        state.failures = min(state.failures, 1 << 20) + 1
-        if state.failingSince == nil { state.failingSince = now }
-        let delay = settings.backoff.delay(
-            afterFailures: state.failures, unit: Double(SystemRandom.next(UInt32.self)) / 4_294_967_296,
-            retryAfterSeconds: retryAfter)
-        state.nextAttemptAt = now + delay
-        state.lastError = error
-        return now + delay
+        state.recordFailure(error, retryAfter: retryAfter, now: now, backoff: settings.backoff)
     }
 
     private mutating func failed(

@@ -399,23 +399,10 @@ package struct OTLPSinkFlusher {
 
     // MARK: - Outcomes
 
-    private mutating func succeeded() {
-        state.failures = 0
-        state.failingSince = nil
-        state.gaveUpAt = nil
-        state.nextAttemptAt = nil
-        state.lastError = nil
-    }
+    private mutating func succeeded() { state.recordSuccess() }
 
     private mutating func backOff(_ error: String, retryAfter: Int64?, now: Int64) -> Int64 {
-        state.failures = min(state.failures, 1 << 20) + 1
-        if state.failingSince == nil { state.failingSince = now }
-        let delay = delivery.backoff.delay(
-            afterFailures: state.failures, unit: Double(SystemRandom.next(UInt32.self)) / 4_294_967_296,
-            retryAfterSeconds: retryAfter)
-        state.nextAttemptAt = now + delay
-        state.lastError = error
-        return now + delay
+        state.recordFailure(error, retryAfter: retryAfter, now: now, backoff: delivery.backoff)
     }
 
     private mutating func failed(_ error: String, retryAfter: Int64?, now: Int64) throws(SpoolError) -> Flusher.Step {
