@@ -84,7 +84,8 @@ package struct Downloads: Sendable {
             hub = publicURL
         } else {
             guard let host = request.headers["Host"], Self.isPlainHost(host) else {
-                return Self.error(400, "the Host header must be a plain host[:port] (or start the hub with --public-url)")
+                return Self.error(
+                    400, "the Host header must be a plain host[:port] (or start the hub with --public-url)")
             }
             hub = "http://" + host
         }

@@ -44,7 +44,8 @@ func runInstallCommand(_ arguments: ArraySlice<String>) -> Int32 {
     let target: InstallTarget
     if user {
         guard project == nil else {
-            writeError("send-event install: --user installs for every project and takes no PROJECT_DIR (\(installUsage))")
+            writeError(
+                "send-event install: --user installs for every project and takes no PROJECT_DIR (\(installUsage))")
             return 64
         }
         guard let home, home.hasPrefix("/") else {
@@ -98,7 +99,8 @@ func installSummary(_ outcome: InstallOutcome, target: InstallTarget) -> String 
     case .added?: lines.append("\(report.settingsPath): env \(SettingsEnv.hubVariable) set")
     case .replaced(let previous)?:
         lines.append(
-            "\(report.settingsPath): env \(SettingsEnv.hubVariable) set (it was \(previous.map { "'\($0)'" } ?? "not a string"))")
+            "\(report.settingsPath): env \(SettingsEnv.hubVariable) set (it was \(previous.map { "'\($0)'" } ?? "not a string"))"
+        )
     case .unchanged?: lines.append("\(report.settingsPath): env \(SettingsEnv.hubVariable) already set to this hub")
     case nil: break
     }
@@ -135,7 +137,9 @@ func runDoctorCommand(_ arguments: ArraySlice<String>) -> Int32 {
         switch argument {
         case "--json": json = true
         case _ where argument.hasPrefix("-") || project != nil:
-            writeError("send-event doctor: unexpected argument '\(argument)' (usage: send-event doctor [PROJECT_DIR] [--json])")
+            writeError(
+                "send-event doctor: unexpected argument '\(argument)' (usage: send-event doctor [PROJECT_DIR] [--json])"
+            )
             return 64
         default: project = argument
         }

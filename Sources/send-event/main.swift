@@ -131,7 +131,8 @@ func runFlush(_ arguments: ArraySlice<String>) -> Int32 {
                 if reports.allSatisfy({ $0.tried == 0 }) { writeError("send-event: no dead-lettered events") }
                 for report in reports where report.tried > 0 {
                     let sink = report.sink == .hub ? "the hub" : "the OTLP receiver"
-                    var line = "send-event: \(report.delivered) of \(report.tried) dead-lettered events delivered to \(sink)"
+                    var line =
+                        "send-event: \(report.delivered) of \(report.tried) dead-lettered events delivered to \(sink)"
                     if report.refused > 0 { line += ", \(report.refused) refused again" }
                     if let failure = report.failure { line += "; the others stay dead-lettered: \(failure)" }
                     writeError(line)

@@ -6,7 +6,9 @@ import Testing
 /// Configuration is read and checked once: a bad hub URL or secret is a problem the hook prints
 /// and `status` shows, without anybody running `flush`.
 @Suite struct ConfigurationTests {
-    @Test(arguments: ["localhost:4000", "ftp://x", "http://hub example", "http://hub\r\n.example", "http://", "https://@x"])
+    @Test(arguments: [
+        "localhost:4000", "ftp://x", "http://hub example", "http://hub\r\n.example", "http://", "https://@x",
+    ])
     func unusableHubURLsAreProblems(_ hub: String) {
         let configuration = Configuration(environment: ["CLAUDE_OBSERVABILITY_HUB": hub, "HOME": "/home/u"])
         #expect(configuration.hubEndpoint == nil)
@@ -75,6 +77,8 @@ import Testing
         #expect(status.status == 0)
         let json = try JSONValue.parse(Array(status.stdout))
         #expect(json["queued"]?.integerValue == 1)
-        #expect(json["last_error"]?.stringValue?.contains("CLAUDE_OBSERVABILITY_HUB='localhost:4000' is not usable") == true)
+        #expect(
+            json["last_error"]?.stringValue?.contains("CLAUDE_OBSERVABILITY_HUB='localhost:4000' is not usable") == true
+        )
     }
 }

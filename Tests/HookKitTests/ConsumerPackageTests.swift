@@ -83,7 +83,8 @@ import Testing
         for entry in try manager.contentsOfDirectory(atPath: path) where entry != ".git" {
             try manager.removeItem(atPath: path + "/" + entry)
         }
-        for file in Set(listed.stdoutText.split(separator: "\0").map(String.init)).sorted() {  // a merge lists a file per stage
+        // A set: during a merge, git lists a conflicted file once per stage.
+        for file in Set(listed.stdoutText.split(separator: "\0").map(String.init)).sorted() {
             let source = root + "/" + file
             guard manager.fileExists(atPath: source) else { continue }  // deleted, not yet committed
             let target = path + "/" + file

@@ -4,7 +4,6 @@ import HookKitHub
 import HookKitSystem
 import Testing
 
-
 /// Delivery against a real `hook-hub`: every queued event stored exactly once, whatever happens
 /// to the flusher, the hub or the writers.
 @Suite(.serialized) struct DeliveryEndToEndTests {

@@ -40,7 +40,8 @@ import Testing
     ) throws -> ProcessResult {
         let quoted = arguments.map { InstallTarget.shellQuoted($0) }.joined(separator: " ")
         return try runIsolated(
-            "/bin/bash", ["-c", "set -o pipefail; curl -fsSL http://127.0.0.1:\(hub.port)/install.sh | bash -s -- \(quoted)"],
+            "/bin/bash",
+            ["-c", "set -o pipefail; curl -fsSL http://127.0.0.1:\(hub.port)/install.sh | bash -s -- \(quoted)"],
             environment: shell.merging(environment) { $1 }, directory: folder)
     }
 
@@ -77,8 +78,9 @@ import Testing
         let list = try runProcess("/usr/bin/env", ["tar", "-tvzf", release + "/" + ReleaseFixture.archiveName])
         let stem = ReleaseFixture.archiveName.replacingOccurrences(of: ".tar.gz", with: "")
         let entries = list.stdoutText.split(separator: "\n")
-        #expect(entries.map { $0.split(separator: " ").last.map(String.init) ?? "" }
-            == ["\(stem)/", "\(stem)/README.txt", "\(stem)/hookkit-tls", "\(stem)/send-event"])
+        #expect(
+            entries.map { $0.split(separator: " ").last.map(String.init) ?? "" }
+                == ["\(stem)/", "\(stem)/README.txt", "\(stem)/hookkit-tls", "\(stem)/send-event"])
         #expect(entries.allSatisfy { $0.contains(" 0/0 ") && $0.contains("1970-01-01") }, "\(list.stdoutText)")
         // The same binaries packed again give the same bytes.
         let again = directory + "/again"
@@ -190,7 +192,8 @@ import Testing
 
     @Test func badProjectPathsAreRefusedWithOneLine() throws {
         defer { removeTemporaryDirectory(directory) }
-        let hub = try HubProcess.start(directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
         defer { hub.stop() }
         let project = try makeFolder("project")
         // A copied path with a newline: today a shell would strip it and name `project`.
@@ -210,7 +213,8 @@ import Testing
 
     @Test func withoutCurlItUsesWgetAndWithoutEitherItSaysSo() throws {
         defer { removeTemporaryDirectory(directory) }
-        let hub = try HubProcess.start(directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
         defer { hub.stop() }
         let script = try Data(contentsOf: URL(fileURLWithPath: try ReleaseFixture.directory() + "/install.sh"))
         // A PATH of the tools install.sh uses, curl and wget left out.
@@ -229,7 +233,10 @@ import Testing
             "/bin/bash", ["-s", "--", project], stdin: script,
             environment: ["HOME": home, "PATH": tools, "HOOKKIT_DOWNLOAD_URL": url])
         #expect(without.status != 0)
-        #expect(without.stderrText == "install.sh: neither curl nor wget is installed: install one of them, or set HOOKKIT_BINARY to a send-event; nothing installed\n")
+        #expect(
+            without.stderrText
+                == "install.sh: neither curl nor wget is installed: install one of them, or set HOOKKIT_BINARY to a send-event; nothing installed\n"
+        )
         #expect(listing(project).isEmpty)
 
         guard let wget = PlainTools.find("wget") else {
@@ -257,7 +264,8 @@ import Testing
 
     @Test func aUserInstallReportsEveryProjectAndExcludesAProjectInstall() throws {
         defer { removeTemporaryDirectory(directory) }
-        let hub = try HubProcess.start(directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
         defer { hub.stop() }
         let result = try curlInstall(hub, ["--user"])
         try #require(result.status == 0, "\(result.stderrText)")
@@ -293,7 +301,8 @@ import Testing
 
     @Test func aUserInstallIsRefusedWhereAProjectInstallExists() throws {
         defer { removeTemporaryDirectory(directory) }
-        let hub = try HubProcess.start(directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
         defer { hub.stop() }
         let project = try makeFolder("project")
         try #require(try curlInstall(hub, [project]).status == 0)
@@ -352,7 +361,8 @@ import Testing
         #expect(names == ["version", "hooks", "hub_url", "hub_reachable", "signature", "spool", "queue"])
 
         // A wrong secret: the signed probe is refused.
-        let wrong = try contents(local).replacingOccurrences(of: secret, with: "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==")
+        let wrong = try contents(local).replacingOccurrences(
+            of: secret, with: "whsec_d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==")
         try Data(wrong.utf8).write(to: URL(fileURLWithPath: local))
         let rejected = try runIsolated(sendEvent, ["doctor", project], environment: shell)
         #expect(rejected.status == 1)
@@ -363,13 +373,15 @@ import Testing
             "/bin/bash", [try ReleaseFixture.directory() + "/install.sh", "--uninstall", project], environment: shell)
         #expect(removal.status == 0, "\(removal.stderrText)")
         #expect(try contents(local).contains("d3Jvbmctc2VjcmV0"))
-        let settings = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: project + "/.claude/settings.json"))))
+        let settings = try JSONValue.parse(
+            Array(try Data(contentsOf: URL(fileURLWithPath: project + "/.claude/settings.json"))))
         #expect(settings["env"] == nil)
     }
 
     @Test func doctorFailsWhenTheHubIsDown() throws {
         defer { removeTemporaryDirectory(directory) }
-        let hub = try HubProcess.start(directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
+        let hub = try HubProcess.start(
+            directory: directory, arguments: ["--downloads", try ReleaseFixture.directory()])
         let project = try makeFolder("project")
         try #require(try curlInstall(hub, [project]).status == 0)
         hub.stop()

@@ -48,9 +48,10 @@ import Testing
         for good in ["http://127.0.0.1:4000", "https://hub.example.com", "http://[::1]:4000/base", "HTTP://Hub"] {
             #expect(Configuration.hubProblem(good) == nil, "\(good)")
         }
-        for bad in ["", "hub:4000", "ftp://hub", "http://", "http://a b", "http://hub\n", "http://hub\r\nX: y",
-            "http://h'ub", "http://hub:0", "http://hub:99999", "http://u@hub"]
-        {
+        for bad in [
+            "", "hub:4000", "ftp://hub", "http://", "http://a b", "http://hub\n", "http://hub\r\nX: y",
+            "http://h'ub", "http://hub:0", "http://hub:99999", "http://u@hub",
+        ] {
             #expect(Configuration.hubProblem(bad) != nil, "\(bad)")
         }
         #expect(Configuration.normalizedHub("http://hub:4000//") == "http://hub:4000")
@@ -89,7 +90,9 @@ import Testing
         let target = InstallTarget.project(project)
         let outcome = try InstallOperation.install(InstallRequest(target: target, hub: "http://hub:4000/", home: home))
         #expect(outcome.hub == .added)
-        #expect(try document(settings)["env"]?.serialized() == #"{"FOO":"bar","CLAUDE_OBSERVABILITY_HUB":"http://hub:4000"}"#)
+        #expect(
+            try document(settings)["env"]?.serialized()
+                == #"{"FOO":"bar","CLAUDE_OBSERVABILITY_HUB":"http://hub:4000"}"#)
         #expect(try mode(target.recordPath) == 0o600)
         // Installing again with the same hub changes nothing; another hub replaces it.
         let same = try InstallOperation.install(InstallRequest(target: target, hub: "http://hub:4000", home: home))
@@ -193,15 +196,20 @@ import Testing
     @Test func theTwoKindsExcludeEachOther() throws {
         defer { removeTemporaryDirectory(directory) }
         _ = try InstallOperation.install(InstallRequest(target: .user(home: home), home: home))
-        #expect(throws: InstallOperationError.otherKindInstalled(existing: .user, settingsPath: home + "/.claude/settings.json")) {
+        #expect(
+            throws: InstallOperationError.otherKindInstalled(
+                existing: .user, settingsPath: home + "/.claude/settings.json")
+        ) {
             try InstallOperation.install(InstallRequest(target: .project(project), home: home))
         }
         _ = try InstallOperation.uninstall(.user(home: home))
         _ = try InstallOperation.install(InstallRequest(target: .project(project), home: home))
         #expect(
-            throws: InstallOperationError.otherKindInstalled(existing: .project, settingsPath: project + "/.claude/settings.json")
+            throws: InstallOperationError.otherKindInstalled(
+                existing: .project, settingsPath: project + "/.claude/settings.json")
         ) {
-            try InstallOperation.install(InstallRequest(target: .user(home: home), home: home, currentDirectory: project))
+            try InstallOperation.install(
+                InstallRequest(target: .user(home: home), home: home, currentDirectory: project))
         }
     }
 
@@ -233,7 +241,8 @@ import Testing
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
         }
         try FileManager.default.createSymbolicLink(atPath: directory + "/out", withDestinationPath: "/etc/passwd")
-        try FileManager.default.createSymbolicLink(atPath: directory + "/latest.tar.gz", withDestinationPath: "hookkit-linux-x86_64.tar.gz")
+        try FileManager.default.createSymbolicLink(
+            atPath: directory + "/latest.tar.gz", withDestinationPath: "hookkit-linux-x86_64.tar.gz")
     }
 
     func get(_ downloads: Downloads, _ target: String, host: String? = "hub.local:4000") -> HTTPResponse? {
@@ -249,9 +258,10 @@ import Testing
         #expect(archive?.status == 200 && archive?.bodyText == "archive bytes")
         #expect(archive?.headers["Content-Type"] == "application/gzip")
         #expect(get(downloads, "/downloads/latest.tar.gz")?.bodyText == "archive bytes", "a link inside the folder")
-        for target in ["/downloads/", "/downloads/..", "/downloads/../etc/passwd", "/downloads/sub/inner", "/downloads/sub",
-            "/downloads/.hidden", "/downloads/out", "/downloads/nothing", "/downloads/%2e%2e"]
-        {
+        for target in [
+            "/downloads/", "/downloads/..", "/downloads/../etc/passwd", "/downloads/sub/inner", "/downloads/sub",
+            "/downloads/.hidden", "/downloads/out", "/downloads/nothing", "/downloads/%2e%2e",
+        ] {
             #expect(get(downloads, target)?.status == 404, "\(target)")
         }
         #expect(get(downloads, "/events") == nil && get(downloads, "/healthz") == nil)
@@ -266,13 +276,16 @@ import Testing
         #expect(script.status == 200)
         #expect(
             script.bodyText
-                == "#!/bin/sh\nHOOKKIT_DEFAULT_DOWNLOAD_URL='http://hub.local:4000/downloads'\nHOOKKIT_DEFAULT_HUB='http://hub.local:4000'\necho hi\n")
+                == "#!/bin/sh\nHOOKKIT_DEFAULT_DOWNLOAD_URL='http://hub.local:4000/downloads'\nHOOKKIT_DEFAULT_HUB='http://hub.local:4000'\necho hi\n"
+        )
         for host in [nil, "", "a b", "hub:4000/x", "hub'", "hub:99999", "[::1", "hub\r\nX: 1"] {
             #expect(get(downloads, "/install.sh", host: host)?.status == 400, "\(String(describing: host))")
         }
         #expect(get(downloads, "/install.sh", host: "[::1]:4000")?.bodyText.contains("'http://[::1]:4000'") == true)
         let public_ = try Downloads(directory: directory, publicURL: "https://hub.example.com/")
-        #expect(get(public_, "/install.sh", host: "evil")?.bodyText.contains("HOOKKIT_DEFAULT_HUB='https://hub.example.com'\n") == true)
+        #expect(
+            get(public_, "/install.sh", host: "evil")?.bodyText.contains(
+                "HOOKKIT_DEFAULT_HUB='https://hub.example.com'\n") == true)
         #expect(throws: DownloadsError.self) { try Downloads(directory: directory, publicURL: "https://x'y") }
         #expect(throws: DownloadsError.self) { try Downloads(directory: directory + "/nothing") }
     }

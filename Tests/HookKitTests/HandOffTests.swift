@@ -4,7 +4,6 @@ import HookKitHub
 import HookKitSystem
 import Testing
 
-
 /// The hook hands its event to a background flusher without keeping Claude Code waiting.
 @Suite struct HandOffTests {
     let sendEvent = Executables.path("send-event")

@@ -4,7 +4,6 @@ import HookKitHub
 import HookKitSystem
 import Testing
 
-
 /// `install.sh` on temporary projects, as a user runs it.
 ///
 /// Every case installs the debug `send-event` this test run already built (through

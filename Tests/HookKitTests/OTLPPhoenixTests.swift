@@ -41,8 +41,10 @@ import Testing
 
         // The session, hook by hook, as Claude Code runs them.
         let environment = [
-            "CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool", "CLAUDE_OBSERVABILITY_HUB": "http://127.0.0.1:\(hub.port)",
-            "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "http://127.0.0.1:\(phoenix.port)", "CLAUDE_OBSERVABILITY_LINGER_MS": "200",
+            "CLAUDE_OBSERVABILITY_SPOOL": directory + "/spool",
+            "CLAUDE_OBSERVABILITY_HUB": "http://127.0.0.1:\(hub.port)",
+            "CLAUDE_OBSERVABILITY_OTLP_ENDPOINT": "http://127.0.0.1:\(phoenix.port)",
+            "CLAUDE_OBSERVABILITY_LINGER_MS": "200",
             "CLAUDE_PROJECT_DIR": "/home/u/app",
         ]
         let sendEvent = Executables.path("send-event")

@@ -31,8 +31,11 @@ import Testing
                 for start in 0...bytes.count {
                     let rest = start..<bytes.count
                     let quoteOrSlash = rest.first { bytes[$0] == 0x22 || bytes[$0] == 0x5C } ?? bytes.count
-                    #expect(ByteSearch.firstIndex(of: 0x22, or: 0x5C, in: buffer, from: start) == quoteOrSlash, "\(bytes) \(start)")
-                    let escape = rest.first { bytes[$0] < 0x20 || bytes[$0] == 0x22 || bytes[$0] == 0x5C } ?? bytes.count
+                    #expect(
+                        ByteSearch.firstIndex(of: 0x22, or: 0x5C, in: buffer, from: start) == quoteOrSlash,
+                        "\(bytes) \(start)")
+                    let escape =
+                        rest.first { bytes[$0] < 0x20 || bytes[$0] == 0x22 || bytes[$0] == 0x5C } ?? bytes.count
                     #expect(ByteSearch.firstNeedingEscape(in: buffer, from: start) == escape, "\(bytes) \(start)")
                     let nonAlnum = rest.first { !isAlnum(bytes[$0]) } ?? bytes.count
                     #expect(ByteSearch.firstNonAlnum(in: buffer, from: start) == nonAlnum, "\(bytes) \(start)")
@@ -55,11 +58,18 @@ import Testing
                         let consumed = bytes[start..<end]
                         #expect(words.digits == consumed.contains { $0 >= 0x30 && $0 <= 0x39 })
                         #expect(words.letters == consumed.contains { isAlnum($0) && $0 > 0x39 })
-                        #expect(words.nonHex == consumed.contains { isRun($0) && !(($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66) || $0 == 0x2D) })
-                        let firstNumber = (start..<end).first { index in
-                            bytes[index] >= 0x30 && bytes[index] <= 0x39
-                                && !(index == start ? previous : isAlnum(bytes[index - 1]))
-                        } ?? -1
+                        #expect(
+                            words.nonHex
+                                == consumed.contains {
+                                    isRun($0)
+                                        && !(($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x66)
+                                            || $0 == 0x2D)
+                                })
+                        let firstNumber =
+                            (start..<end).first { index in
+                                bytes[index] >= 0x30 && bytes[index] <= 0x39
+                                    && !(index == start ? previous : isAlnum(bytes[index - 1]))
+                            } ?? -1
                         #expect(words.firstNumber == firstNumber)
                         #expect(words.lastIsAlnum == (end > start ? isAlnum(bytes[end - 1]) : previous))
                     }

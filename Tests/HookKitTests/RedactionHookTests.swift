@@ -45,7 +45,8 @@ import Testing
         }
 
         var all: [String] {
-            [github, aws, password, bearer] + pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.map(String.init)
+            [github, aws, password, bearer]
+                + pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.map(String.init)
         }
     }
 
@@ -65,7 +66,8 @@ import Testing
         let event = try #require(try spoolLines(spool + "/queue.jsonl").first)
         #expect(
             event.raw("redactions")
-                == #"{"aws-access-key-id":1,"github-token":1,"private-key":1,"authorization-header":1,"secret-assignment":1}"#)
+                == #"{"aws-access-key-id":1,"github-token":1,"private-key":1,"authorization-header":1,"secret-assignment":1}"#
+        )
         let payload = try event.payload()
         #expect(payload.string(forKey: "tool_use_id") == "toolu_1")
         #expect(payload.string(forKey: "cwd") == "/work/demo-app")
@@ -86,11 +88,13 @@ import Testing
         let spool = try makeTemporaryDirectory()
         defer { removeTemporaryDirectory(spool) }
         let secrets = Secrets()
-        let result = try runHook(secrets.payload, spool: spool, environment: ["CLAUDE_OBSERVABILITY_REDACT": "paranoid"])
+        let result = try runHook(
+            secrets.payload, spool: spool, environment: ["CLAUDE_OBSERVABILITY_REDACT": "paranoid"])
         #expect(result.status == 0 && result.stdout.isEmpty)
         #expect(
             result.stderrText
-                == "send-event: CLAUDE_OBSERVABILITY_REDACT=paranoid is not one of secrets, strict, off; using secrets\n")
+                == "send-event: CLAUDE_OBSERVABILITY_REDACT=paranoid is not one of secrets, strict, off; using secrets\n"
+        )
         #expect(!(try queue(spool)).contains(secrets.github))
     }
 

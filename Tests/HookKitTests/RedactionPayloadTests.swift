@@ -20,7 +20,11 @@ import Testing
     @Test mutating func stringsAreScannedDecodedAndReencodedOnlyWhenChanged() throws {
         let token = fake.githubToken()
         // The token is written with escapes in the middle; the untouched string keeps its escapes.
-        let escaped = String(token.prefix(6)) + "\\u00" + String(token.unicodeScalars[token.unicodeScalars.index(token.unicodeScalars.startIndex, offsetBy: 6)].value, radix: 16) + String(token.dropFirst(7))
+        let escaped =
+            String(token.prefix(6)) + "\\u00"
+            + String(
+                token.unicodeScalars[token.unicodeScalars.index(token.unicodeScalars.startIndex, offsetBy: 6)].value,
+                radix: 16) + String(token.dropFirst(7))
         let input = #"{"a":"x\/y \u00e9","b":"say \"\#(escaped)\"\n","c":[1,true,null,{"d":"ok"}]}"#
         let (text, counts) = try filter(input)
         #expect(text == #"{"a":"x\/y \u00e9","b":"say \"[REDACTED:github-token]\"\n","c":[1,true,null,{"d":"ok"}]}"#)
@@ -31,7 +35,8 @@ import Testing
     @Test mutating func keysAreKeptAndJudgeTheirValues() throws {
         let secret = fake.password()
         let (text, counts) = try filter(
-            #"{"password":"\#(secret)","password_hint":"\#(secret)","items":["\#(secret)"],"auth":{"Authorization":"Bearer \#(secret)xyz"}}"#)
+            #"{"password":"\#(secret)","password_hint":"\#(secret)","items":["\#(secret)"],"auth":{"Authorization":"Bearer \#(secret)xyz"}}"#
+        )
         #expect(
             text
                 == #"{"password":"[REDACTED:secret-assignment]","password_hint":"\#(secret)","items":["\#(secret)"],"auth":{"Authorization":"Bearer [REDACTED:authorization-header]"}}"#
@@ -54,10 +59,14 @@ import Testing
     }
 
     @Test mutating func metadataKeepsHookFieldsIDsNumbersAndBooleans() throws {
-        let input = #"{"session_id":"s-1","transcript_path":"/t.jsonl","cwd":"/p","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"toolu_1","requestId":"r1","tool_input":{"command":"ls -la","timeout":120,"run_in_background":false,"session_id":"nested"},"prompt":"héllo","list":["a",null]}"#
+        let input =
+            #"{"session_id":"s-1","transcript_path":"/t.jsonl","cwd":"/p","permission_mode":"default","hook_event_name":"PreToolUse","tool_name":"Bash","tool_use_id":"toolu_1","requestId":"r1","tool_input":{"command":"ls -la","timeout":120,"run_in_background":false,"session_id":"nested"},"prompt":"héllo","list":["a",null]}"#
         let (text, counts) = try filter(input, content: .metadata)
         let event = try JSONScanner.scan(Array(text.utf8))
-        for key in ["session_id", "transcript_path", "cwd", "permission_mode", "hook_event_name", "tool_name", "tool_use_id", "requestId"] {
+        for key in [
+            "session_id", "transcript_path", "cwd", "permission_mode", "hook_event_name", "tool_name", "tool_use_id",
+            "requestId",
+        ] {
             #expect(event.raw(key) == (try JSONScanner.scan(Array(input.utf8))).raw(key), "\(key) kept")
         }
         let ls = SHA256.hash(data: Array("ls -la".utf8)).hexString.prefix(16)
@@ -103,7 +112,8 @@ import Testing
         #expect(Configuration(environment: ["CLAUDE_OBSERVABILITY_REDACT": "off"]).redactMode == .off)
     }
 
-    func encode(_ input: [UInt8], _ environment: [String: String] = [:]) throws -> (ScannedJSON, EventEnvelope.Encoded) {
+    func encode(_ input: [UInt8], _ environment: [String: String] = [:]) throws -> (ScannedJSON, EventEnvelope.Encoded)
+    {
         let configuration = Configuration(environment: environment.merging(["HOME": "/home/u"]) { a, _ in a })
         let encoded = EventEnvelope(configuration: configuration, machineID: "m").encode(
             HookInput(bytes: input), id: UUIDv7.generate())
@@ -112,14 +122,18 @@ import Testing
 
     @Test mutating func theEventCountsRedactionsOnlyWhenThereAreAny() throws {
         let token = fake.githubToken()
-        let (event, _) = try encode(Array(#"{"session_id":"s","tool_input":{"command":"git push https://\#(token)@github.com/a/b"}}"#.utf8))
+        let (event, _) = try encode(
+            Array(#"{"session_id":"s","tool_input":{"command":"git push https://\#(token)@github.com/a/b"}}"#.utf8))
         #expect(event.raw("redactions") == #"{"github-token":1}"#)
         #expect(event.members.map(\.key).firstIndex(of: "redactions") == event.members.count - 2, "just before payload")
-        #expect(try event.payload().raw("tool_input") == #"{"command":"git push https://[REDACTED:github-token]@github.com/a/b"}"#)
+        #expect(
+            try event.payload().raw("tool_input")
+                == #"{"command":"git push https://[REDACTED:github-token]@github.com/a/b"}"#)
         let (clean, _) = try encode(Array(#"{"session_id":"s","tool_input":{"command":"ls"}}"#.utf8))
         #expect(clean.member("redactions") == nil)
         let (off, _) = try encode(
-            Array(#"{"session_id":"s","tool_input":{"command":"\#(token)"}}"#.utf8), ["CLAUDE_OBSERVABILITY_REDACT": "off"])
+            Array(#"{"session_id":"s","tool_input":{"command":"\#(token)"}}"#.utf8),
+            ["CLAUDE_OBSERVABILITY_REDACT": "off"])
         #expect(off.member("redactions") == nil)
         #expect(try off.payload().raw("tool_input") == #"{"command":"\#(token)"}"#)
     }

@@ -24,7 +24,9 @@ import Testing
         var fake = RedactionFakes(seed: 3)
         let pem = fake.privateKey()
         // Every character of the PEM written as a \u escape: nothing of it is visible undecoded.
-        let escaped = pem.unicodeScalars.map { "\\u" + String(repeating: "0", count: 4 - String($0.value, radix: 16).count) + String($0.value, radix: 16) }.joined()
+        let escaped = pem.unicodeScalars.map {
+            "\\u" + String(repeating: "0", count: 4 - String($0.value, radix: 16).count) + String($0.value, radix: 16)
+        }.joined()
         let (text, counts) = try filter(Array(#"{"stdout":"key:\n\#(escaped)\n"}"#.utf8))
         #expect(String(decoding: text, as: UTF8.self) == #"{"stdout":"key:\n[REDACTED:private-key]\n"}"#)
         #expect(counts[.privateKey] == 1)
@@ -65,10 +67,13 @@ import Testing
     @Test func invalidUTF8IsKeptAndNeverBreaksAMatchNearIt() {
         var fake = RedactionFakes(seed: 4)
         let token = fake.githubToken()
-        let input: [UInt8] = [0xFF, 0xC3] + Array(" \(token) ".utf8) + [0xE2, 0x82] + Array("password=\(fake.password()) ".utf8) + [0x80]
+        let input: [UInt8] =
+            [0xFF, 0xC3] + Array(" \(token) ".utf8) + [0xE2, 0x82] + Array("password=\(fake.password()) ".utf8) + [0x80]
         for mode in [RedactionMode.secrets, .strict] {
             let (output, counts) = Redactor(mode: mode).redactText(input)
-            #expect(output == [0xFF, 0xC3] + Array(" [REDACTED:github-token] ".utf8) + [0xE2, 0x82] + Array("password=[REDACTED:secret-assignment] ".utf8) + [0x80])
+            #expect(
+                output == [0xFF, 0xC3] + Array(" [REDACTED:github-token] ".utf8) + [0xE2, 0x82]
+                    + Array("password=[REDACTED:secret-assignment] ".utf8) + [0x80])
             #expect(counts.total == 2)
         }
     }
@@ -83,7 +88,8 @@ import Testing
         let expectedCount = json.count - 2 * (token.utf8.count - "[REDACTED:slack-token]".utf8.count)
         #expect(output.count == expectedCount)
         // One 10 MB run of token characters, and a long run of high-entropy base64, in strict mode.
-        let run = Array(#"{"a":""#.utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 10 * 1024 * 1024) + Array(#""}"#.utf8)
+        let run =
+            Array(#"{"a":""#.utf8) + [UInt8](repeating: UInt8(ascii: "A"), count: 10 * 1024 * 1024) + Array(#""}"#.utf8)
         #expect(try filter(run, mode: .strict).counts.isEmpty)
         let blob = Array(#"{"a":"x "#.utf8) + Array(fake.base64Blob(1024 * 1024).utf8) + Array(#""}"#.utf8)
         let (redacted, blobCounts) = try filter(blob, mode: .strict)
@@ -96,7 +102,8 @@ import Testing
         var fake = RedactionFakes(seed: 6)
         let token = fake.npmToken()
         let depth = 50_000
-        let json = Array(String(repeating: #"{"a":["#, count: depth).utf8) + jsonString(token)
+        let json =
+            Array(String(repeating: #"{"a":["#, count: depth).utf8) + jsonString(token)
             + Array(String(repeating: "]}", count: depth).utf8)
         let (output, counts) = try filter(json)
         #expect(counts[.npmToken] == 1)

@@ -147,7 +147,8 @@ import Testing
         #expect(error.kind == .connect)
         #expect(error.message.contains("/nonexistent/hookkit-tls is missing or not executable"))
         #expect(error.message.contains("CLAUDE_OBSERVABILITY_TLS_HELPER"))
-        let overridden = TLSTunnel(Configuration(environment: ["CLAUDE_OBSERVABILITY_TLS_HELPER": "/opt/x/tls"])).helperPath
+        let overridden = TLSTunnel(Configuration(environment: ["CLAUDE_OBSERVABILITY_TLS_HELPER": "/opt/x/tls"]))
+            .helperPath
         #expect(overridden == "/opt/x/tls")
         #expect(TLSTunnel(Configuration(environment: [:])).helperPath?.hasSuffix("/hookkit-tls") == true)
     }

@@ -100,7 +100,8 @@ public struct Configuration: Sendable {
         func integer(_ name: String, minimum: Int64 = 0) -> Int64? {
             guard let text = value(name) else { return nil }
             guard let number = Int64(text), number >= minimum else {
-                problems.append("\(name)='\(Self.shown(text))' is not a whole number of at least \(minimum); using the default")
+                problems.append(
+                    "\(name)='\(Self.shown(text))' is not a whole number of at least \(minimum); using the default")
                 return nil
             }
             return number
@@ -124,12 +125,15 @@ public struct Configuration: Sendable {
                     + "events are queued but delivered nowhere")
         }
         secret = value("CLAUDE_OBSERVABILITY_SECRET")
-        if let secret, case .failure(let error) = Result(catching: { () throws(StandardWebhooks.SecretError) in
-            try StandardWebhooks.Key(secret: secret)
-        }) {
+        if let secret,
+            case .failure(let error) = Result(catching: { () throws(StandardWebhooks.SecretError) in
+                try StandardWebhooks.Key(secret: secret)
+            })
+        {
             problems.append("CLAUDE_OBSERVABILITY_SECRET is not usable: \(error)")
         }
-        maxPayloadBytes = integer("CLAUDE_OBSERVABILITY_MAX_PAYLOAD", minimum: 1024).map { Int($0) } ?? Self.defaultMaxPayloadBytes
+        maxPayloadBytes =
+            integer("CLAUDE_OBSERVABILITY_MAX_PAYLOAD", minimum: 1024).map { Int($0) } ?? Self.defaultMaxPayloadBytes
         sourceApp = value("CLAUDE_OBSERVABILITY_SOURCE_APP")
         projectDirectory = value("CLAUDE_PROJECT_DIR")
         agentVersion = value("CLAUDE_AGENT_VERSION")
@@ -147,7 +151,8 @@ public struct Configuration: Sendable {
         // Without a hub, the spool is named after the OTLP endpoint as given (so that fixing another
         // OTLP setting does not move it).
         let spoolFolder =
-            hubIsOff ? otlpEndpoint.map { "otlp-" + Self.folderName(forHub: $0) } ?? "none" : Self.folderName(forHub: hub)
+            hubIsOff
+            ? otlpEndpoint.map { "otlp-" + Self.folderName(forHub: $0) } ?? "none" : Self.folderName(forHub: hub)
         spoolDirectory =
             value("CLAUDE_OBSERVABILITY_SPOOL")
             ?? Self.stateDirectory(lookup: value).map { $0 + "/" + spoolFolder } ?? ""
@@ -162,7 +167,9 @@ public struct Configuration: Sendable {
                 ?? Backoff.standard.baseMilliseconds,
             capMilliseconds: integer("CLAUDE_OBSERVABILITY_BACKOFF_CAP_MS", minimum: 1)
                 ?? Backoff.standard.capMilliseconds)
-        if let linger = integer("CLAUDE_OBSERVABILITY_LINGER_MS") { delivery.lingerMilliseconds = Int(min(linger, 60_000)) }
+        if let linger = integer("CLAUDE_OBSERVABILITY_LINGER_MS") {
+            delivery.lingerMilliseconds = Int(min(linger, 60_000))
+        }
         if let giveUp = integer("CLAUDE_OBSERVABILITY_GIVE_UP_AFTER_MS") { delivery.giveUpMilliseconds = giveUp }
         self.delivery = delivery
         self.problems = problems

@@ -35,7 +35,8 @@ package enum FlushRunner {
         if let settings = configuration.otlp {
             let client = HTTPClient(
                 endpoint: settings.endpoint, connector: settings.endpoint.isTLS ? TLSTunnel(configuration) : nil)
-            otlp = OTLPSinkFlusher(spool: spool, settings: settings, transport: client, delivery: configuration.delivery)
+            otlp = OTLPSinkFlusher(
+                spool: spool, settings: settings, transport: client, delivery: configuration.delivery)
         }
         var hub: Flusher?
         if configuration.hubIsOn {

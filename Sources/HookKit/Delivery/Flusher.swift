@@ -35,8 +35,9 @@ package struct Flusher {
     package var compactsOnItsOwn = true
 
     /// Prepares a flusher; loads the spool's state. `signer` signs every request when given.
-    package init(spool: Spool, transport: any HTTPTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings)
-    {
+    package init(
+        spool: Spool, transport: any HTTPTransport, signer: StandardWebhooks.Signer?, settings: DeliverySettings
+    ) {
         self.spool = spool
         self.transport = transport
         self.settings = settings

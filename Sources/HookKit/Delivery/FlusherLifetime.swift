@@ -47,8 +47,12 @@ package struct FlusherLifetime: Sendable {
     /// Why the flusher should leave now, or nil when it should carry on; retires the sinks of
     /// `delivery` that failed too long (see ``SpoolDelivery/retireFailingSinks(giveUpMilliseconds:now:)``).
     package func reasonToLeave(_ delivery: inout SpoolDelivery, now: Int64) -> Reason? {
-        if folder == nil || Self.identity(spool.directory) != folder { return .spoolGone("the spool folder \(spool.directory)") }
-        if lockFile == nil || Self.identity(spool.lockPath) != lockFile { return .spoolGone("the lock file \(spool.lockPath)") }
+        if folder == nil || Self.identity(spool.directory) != folder {
+            return .spoolGone("the spool folder \(spool.directory)")
+        }
+        if lockFile == nil || Self.identity(spool.lockPath) != lockFile {
+            return .spoolGone("the lock file \(spool.lockPath)")
+        }
         if let failing = delivery.retireFailingSinks(giveUpMilliseconds: giveUpMilliseconds, now: now) {
             return .gaveUp(failingFor: failing)
         }

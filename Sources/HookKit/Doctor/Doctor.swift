@@ -58,7 +58,8 @@ package enum Doctor {
         checks.append(hooksCheck(layers))
 
         let hub = configuration.hub
-        let hubSource = layers.value(SettingsEnv.hubVariable).map { "env of \($0.1)" }
+        let hubSource =
+            layers.value(SettingsEnv.hubVariable).map { "env of \($0.1)" }
             ?? (inputs.environment(SettingsEnv.hubVariable)?.isEmpty == false ? "environment" : "default")
         let endpoint: HTTPEndpoint?
         if !configuration.hubIsOn {
@@ -68,7 +69,8 @@ package enum Doctor {
             } else {
                 checks.append(
                     .fail(
-                        "hub_url", "none (\(hubSource)) turns the hub off, and no usable OTLP endpoint is set: events go nowhere",
+                        "hub_url",
+                        "none (\(hubSource)) turns the hub off, and no usable OTLP endpoint is set: events go nowhere",
                         fix: "set CLAUDE_OBSERVABILITY_OTLP_ENDPOINT (see docs/otlp.md), or a hub URL"))
             }
         } else if let problem = Configuration.hubProblem(hub) {
@@ -76,7 +78,8 @@ package enum Doctor {
             checks.append(
                 .fail(
                     "hub_url", "'\(InstallOperationError.visible(hub))' (\(hubSource)) is not usable: \(problem)",
-                    fix: "install.sh --hub http://HOST:PORT \(inputs.projectDirectory), or fix CLAUDE_OBSERVABILITY_HUB"))
+                    fix: "install.sh --hub http://HOST:PORT \(inputs.projectDirectory), or fix CLAUDE_OBSERVABILITY_HUB"
+                ))
         } else {
             endpoint = HTTPEndpoint(url: hub)
             checks.append(.pass("hub_url", "\(hub) (\(hubSource))"))
@@ -99,9 +102,11 @@ package enum Doctor {
             if reachable.passed {
                 let secretSource = layers.value(SettingsEnv.secretVariable).map { "env of \($0.1)" } ?? "environment"
                 checks.append(
-                    signatureCheck(client, secret: configuration.secret, source: secretSource, project: inputs.projectDirectory))
+                    signatureCheck(
+                        client, secret: configuration.secret, source: secretSource, project: inputs.projectDirectory))
             } else {
-                checks.append(.fail("signature", "not checked: the hub is not reachable", fix: "fix hub_reachable first"))
+                checks.append(
+                    .fail("signature", "not checked: the hub is not reachable", fix: "fix hub_reachable first"))
             }
             client.closeIdleConnections()
         } else if !configuration.hubIsOn {
@@ -127,7 +132,8 @@ package enum Doctor {
         }
         let projectLayers = layers.all.filter { $0.scope == .project }
         let userLayers = layers.all.filter { $0.scope == .user }
-        let projectEvents = Set(projectLayers.flatMap { InstallTarget.eventsWithHookKitEntries($0.document ?? .object([])) })
+        let projectEvents = Set(
+            projectLayers.flatMap { InstallTarget.eventsWithHookKitEntries($0.document ?? .object([])) })
         let userEvents = Set(userLayers.flatMap { InstallTarget.eventsWithHookKitEntries($0.document ?? .object([])) })
         let total = HookEvents.installed.count
         switch (projectEvents.isEmpty, userEvents.isEmpty) {
@@ -196,7 +202,8 @@ package enum Doctor {
             let timestamp = Clock.unixSeconds()
             headers.add(StandardWebhooks.idHeader, id)
             headers.add(StandardWebhooks.timestampHeader, String(timestamp))
-            headers.add(StandardWebhooks.signatureHeader, signer.signatureHeader(id: id, timestamp: timestamp, body: body))
+            headers.add(
+                StandardWebhooks.signatureHeader, signer.signatureHeader(id: id, timestamp: timestamp, body: body))
         }
         let response: HTTPResponse
         do {
@@ -209,14 +216,16 @@ package enum Doctor {
             return .pass(
                 "signature",
                 secret == nil
-                    ? "no secret set; the hub accepts unsigned events" : "a signed probe was accepted (secret from \(source))")
+                    ? "no secret set; the hub accepts unsigned events"
+                    : "a signed probe was accepted (secret from \(source))")
         case 401:
             return secret == nil
                 ? .fail(
                     "signature", "the hub requires signed events and no CLAUDE_OBSERVABILITY_SECRET is set",
                     fix: "CLAUDE_OBSERVABILITY_SECRET=<the hub's secret> install.sh \(project)")
                 : .fail(
-                    "signature", "secret rejected by the hub (401: \(snippet(response.bodyText)); secret from \(source))",
+                    "signature",
+                    "secret rejected by the hub (401: \(snippet(response.bodyText)); secret from \(source))",
                     fix: "use the hub's secret: CLAUDE_OBSERVABILITY_SECRET=<secret> install.sh \(project)")
         case 404, 405:
             return .pass("signature", "not probed: the hub has no batch endpoint (\(response.status))")
@@ -291,7 +300,9 @@ package enum Doctor {
             if otlp.dead > 0 {
                 return .fail(
                     "queue", detail,
-                    fix: "see \(configuration.spool.otlpDeadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead")
+                    fix:
+                        "see \(configuration.spool.otlpDeadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead"
+                )
             }
             if otlp.lastError != nil {
                 return .fail("queue", detail, fix: "send-event flush delivers now and says why it cannot")
@@ -300,7 +311,9 @@ package enum Doctor {
         if status.dead > 0 {
             return .fail(
                 "queue", detail,
-                fix: "see \(configuration.spool.deadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead")
+                fix:
+                    "see \(configuration.spool.deadLetterPath) for the reasons; after fixing the cause: send-event flush --retry-dead"
+            )
         }
         if status.lastError != nil {
             return .fail("queue", detail, fix: "send-event flush delivers now and says why it cannot")
@@ -398,7 +411,8 @@ enum HelperCheck {
         // Only the child's copies (dup2 onto 1 and 2) cross the exec.
         _ = fcntl(reader, F_SETFD, FD_CLOEXEC)
         _ = fcntl(writer, F_SETFD, FD_CLOEXEC)
-        let spawned = ProcessSpawn.spawn(arguments, stdio: [.devNull, .descriptor(writer), .descriptor(writer)], newSession: false)
+        let spawned = ProcessSpawn.spawn(
+            arguments, stdio: [.devNull, .descriptor(writer), .descriptor(writer)], newSession: false)
         close(writer)
         defer { close(reader) }
         guard case .success(let pid) = spawned else {

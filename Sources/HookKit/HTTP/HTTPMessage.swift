@@ -98,7 +98,8 @@ package struct HTTPRequest: Sendable, Equatable {
     package var body: [UInt8]
 
     /// Creates a request.
-    package init(method: String, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = []) {
+    package init(method: String, target: String, minorVersion: Int = 1, headers: HTTPHeaders = [:], body: [UInt8] = [])
+    {
         self.method = method
         self.target = target
         self.minorVersion = minorVersion

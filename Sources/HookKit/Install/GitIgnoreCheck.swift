@@ -46,7 +46,9 @@ struct GitIgnoreCheck {
 
     /// Runs `arguments` with stdio on /dev/null; its exit status, or -1 when it did not run.
     private func run(_ arguments: [String]) -> Int32 {
-        guard case .success(let pid) = ProcessSpawn.spawn(arguments, stdio: [.devNull, .devNull, .devNull], newSession: false)
+        guard
+            case .success(let pid) = ProcessSpawn.spawn(
+                arguments, stdio: [.devNull, .devNull, .devNull], newSession: false)
         else { return -1 }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

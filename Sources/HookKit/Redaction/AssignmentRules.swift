@@ -140,8 +140,9 @@ extension SecretScanner {
         else { return nil }
         for position in value.range {
             let byte = text.bytes[position]
-            guard ByteClass.isAlnum(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "+")
-                || byte == UInt8(ascii: "=")
+            guard
+                ByteClass.isAlnum(byte) || byte == UInt8(ascii: "/") || byte == UInt8(ascii: "+")
+                    || byte == UInt8(ascii: "=")
             else { return nil }
         }
         return value.range
@@ -178,8 +179,11 @@ extension SecretScanner {
     /// The credential after a scheme word at `position` (shared with JSON object values).
     static func authorizationCredential(in text: ScanText, from position: Int) -> Range<Int>? {
         let schemeLength =
-            text.hasIgnoringCase("bearer", at: position) ? 6 : text.hasIgnoringCase("basic", at: position) ? 5
-            : text.hasIgnoringCase("token", at: position) ? 5 : 0
+            text.hasIgnoringCase("bearer", at: position)
+            ? 6
+            : text.hasIgnoringCase("basic", at: position)
+                ? 5
+                : text.hasIgnoringCase("token", at: position) ? 5 : 0
         guard schemeLength > 0 else { return nil }
         let credentialStart = text.runEnd(from: position + schemeLength, limit: 8) { $0 == 0x20 || $0 == 0x09 }
         guard credentialStart > position + schemeLength else { return nil }

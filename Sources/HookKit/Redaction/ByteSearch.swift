@@ -11,7 +11,9 @@ package enum ByteSearch {
 
     /// The first index at or after `start` holding `first` or `second`, else `bytes.count`.
     @inline(__always)
-    package static func firstIndex(of first: UInt8, or second: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int)
+    package static func firstIndex(
+        of first: UInt8, or second: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int
+    )
         -> Int
     {
         var index = start
@@ -82,7 +84,9 @@ package enum ByteSearch {
     /// Consumes eight-byte words made only of `[A-Za-z0-9+/_-]` (`high-entropy`'s run alphabet
     /// without `=`) from `start`, noting what they hold; stops before the first word with any
     /// other byte, or fewer than eight bytes left.
-    package static func runWords(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, previousIsAlnum: Bool) -> RunWords {
+    package static func runWords(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, previousIsAlnum: Bool)
+        -> RunWords
+    {
         var summary = RunWords(end: start, lastIsAlnum: previousIsAlnum)
         #if _endian(little)
         guard let base = bytes.baseAddress else { return summary }
@@ -102,7 +106,8 @@ package enum ByteSearch {
             let digit = (seven &+ ones &* (0x80 - 0x30)) & ~(seven &+ ones &* (0x80 - 0x3A)) & ascii
             let letter = (folded &+ ones &* (0x80 - 0x61)) & ~(folded &+ ones &* (0x80 - 0x7B)) & ascii
             let hexLetter = (folded &+ ones &* (0x80 - 0x61)) & ~(folded &+ ones &* (0x80 - 0x67)) & ascii
-            let symbols = equal(word, UInt8(ascii: "+")) | equal(word, UInt8(ascii: "/")) | equal(word, UInt8(ascii: "_"))
+            let symbols =
+                equal(word, UInt8(ascii: "+")) | equal(word, UInt8(ascii: "/")) | equal(word, UInt8(ascii: "_"))
             let alnum = digit | letter
             let run = alnum | symbols | equal(word, UInt8(ascii: "-"))
             guard run == highs else { break }

@@ -62,7 +62,9 @@ enum EntropyScanner {
                 endSegment()
             } else {
                 length += 1
-                if !(ByteClass.isAlpha(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) { wordLike = false }
+                if !(ByteClass.isAlpha(byte) || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_")) {
+                    wordLike = false
+                }
             }
         }
         endSegment()

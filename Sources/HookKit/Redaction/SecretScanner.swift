@@ -70,7 +70,8 @@ struct SecretScanner {
             awsSecretArgument(at: index)
         case (UInt8(ascii: "g"), UInt8(ascii: "h")), (UInt8(ascii: "g"), UInt8(ascii: "i")): githubToken(at: index)
         case (UInt8(ascii: "g"), UInt8(ascii: "l")): gitlabToken(at: index)
-        case (UInt8(ascii: "s"), UInt8(ascii: "k")): anthropicKey(at: index) ?? openaiKey(at: index) ?? stripeKey(at: index)
+        case (UInt8(ascii: "s"), UInt8(ascii: "k")):
+            anthropicKey(at: index) ?? openaiKey(at: index) ?? stripeKey(at: index)
         case (UInt8(ascii: "r"), UInt8(ascii: "k")): stripeKey(at: index)
         case (UInt8(ascii: "x"), UInt8(ascii: "o")): slackToken(at: index)
         case (UInt8(ascii: "n"), UInt8(ascii: "p")): npmToken(at: index)

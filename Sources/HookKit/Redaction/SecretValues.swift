@@ -23,8 +23,9 @@ enum SecretValues {
         if value.allSatisfy({ placeholderFill($0) }) { return true }
         let text = ScanText(value)
         if text.hasIgnoringCase("your", at: 0) || text.hasIgnoringCase("my_", at: 0) { return true }
-        if value.count >= 5 && (text.hasIgnoringCase("_here", at: value.count - 5)
-            || text.hasIgnoringCase("-here", at: value.count - 5))
+        if value.count >= 5
+            && (text.hasIgnoringCase("_here", at: value.count - 5)
+                || text.hasIgnoringCase("-here", at: value.count - 5))
         {
             return true
         }

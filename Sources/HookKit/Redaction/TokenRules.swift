@@ -85,8 +85,11 @@ extension SecretScanner {
     mutating func openaiKey(at index: Int) -> (Range<Int>, RedactionRule)? {
         guard atWordStart(index), text.has("sk-", at: index) else { return nil }
         let prefixLength =
-            text.has("proj-", at: index + 3) ? 8 : text.has("svcacct-", at: index + 3) ? 11
-            : text.has("admin-", at: index + 3) ? 9 : 0
+            text.has("proj-", at: index + 3)
+            ? 8
+            : text.has("svcacct-", at: index + 3)
+                ? 11
+                : text.has("admin-", at: index + 3) ? 9 : 0
         if prefixLength > 0 {
             guard index >= openaiBlockedUntil else { return nil }
             let end = text.runEnd(from: index + prefixLength, ByteClass.isTokenChar)

@@ -26,7 +26,8 @@ package enum DeadLetters {
     }
 
     /// Appends a line that is not a valid event to the dead-letter file at `path`.
-    package static func add(corruptLine line: ArraySlice<UInt8>, reason: String, toFile path: String) throws(SpoolError) {
+    package static func add(corruptLine line: ArraySlice<UInt8>, reason: String, toFile path: String) throws(SpoolError)
+    {
         var record = prefix(reason: reason)
         JSONWriter.append(#","line":"#, to: &record)
         JSONWriter.appendSanitizedString(line, to: &record)

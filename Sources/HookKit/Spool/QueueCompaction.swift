@@ -105,13 +105,16 @@ package enum QueueCompaction {
             }
             if size - handled <= 1 << 20, !tail.contains(UInt8(ascii: "\n")) {
                 // A writer died mid-line and nobody is writing now: that line is all there is.
-                try DeadLetters.add(corruptLine: tail[...], reason: "torn last line of the queue", toFile: deadLetterPath)
+                try DeadLetters.add(
+                    corruptLine: tail[...], reason: "torn last line of the queue", toFile: deadLetterPath)
                 keep = size..<size
             } else if !(handled >= rewriteThreshold && handled * 2 >= size) {
                 return false
             }
         }
-        let newInode = try attempt("rewrite", path) { [keep] () throws(Errno) in try rewrite(spool, from: fd, keeping: keep) }
+        let newInode = try attempt("rewrite", path) { [keep] () throws(Errno) in
+            try rewrite(spool, from: fd, keeping: keep)
+        }
         let change = QueueChange(oldInode: inode, newInode: newInode, removed: keep.lowerBound)
         try moved(change)
         return true

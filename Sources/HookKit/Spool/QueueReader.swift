@@ -46,7 +46,8 @@ package final class QueueReader {
 
     /// Complete lines from `offset`: at most `maxLines`, and at most `maxBytes` unless the first
     /// line alone is longer (then just that line). Stops at `limit` when given.
-    package func lines(from offset: Int64, maxLines: Int, maxBytes: Int, limit: Int64? = nil) throws(Errno) -> QueueChunk
+    package func lines(from offset: Int64, maxLines: Int, maxBytes: Int, limit: Int64? = nil) throws(Errno)
+        -> QueueChunk
     {
         let end = min(limit ?? size, size)
         var bytes: [UInt8] = []

@@ -2,7 +2,6 @@ import Dispatch
 import HookKit
 import HookKitSystem
 
-
 /// A failure of the event store (opening it, or making an append durable).
 package struct EventStoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What failed.

@@ -20,11 +20,13 @@ struct RealClaudeCodeTests {
 
     /// Claude Code finished normally with `text` as its answer and every hook command it ran
     /// (`--include-hook-events`) succeeded silently.
-    func expectUnaffected(_ run: RealSession.Run, answer text: String, sourceLocation: SourceLocation = #_sourceLocation)
-    {
+    func expectUnaffected(
+        _ run: RealSession.Run, answer text: String, sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(run.status == 0, "claude exited \(run.status): \(run.stderr)", sourceLocation: sourceLocation)
         let result = run.result
-        #expect(result?["subtype"]?.stringValue == "success", "\(run.stdout.suffix(2000))", sourceLocation: sourceLocation)
+        #expect(
+            result?["subtype"]?.stringValue == "success", "\(run.stdout.suffix(2000))", sourceLocation: sourceLocation)
         #expect(result?["is_error"] == .bool(false), sourceLocation: sourceLocation)
         #expect(result?["result"]?.stringValue == text, sourceLocation: sourceLocation)
         #expect(!run.hookResponses.isEmpty, "no hook ran", sourceLocation: sourceLocation)
@@ -49,7 +51,8 @@ struct RealClaudeCodeTests {
         let stored = try session.awaitDelivery(count: recorded.count)
         #expect(stored.count == recorded.count, sourceLocation: sourceLocation)
         let uuids = stored.compactMap { $0["event_uuid"]?.stringValue }
-        #expect(Set(uuids).count == stored.count, "an event_uuid is missing or repeated", sourceLocation: sourceLocation)
+        #expect(
+            Set(uuids).count == stored.count, "an event_uuid is missing or repeated", sourceLocation: sourceLocation)
         if comparePayloads {
             let fired = multiset(recorded.map { $0.serialized() })
             let kept = multiset(stored.map { $0["payload"]?.serialized() ?? "<no payload>" })
@@ -129,7 +132,9 @@ struct RealClaudeCodeTests {
         expectUnaffected(run, answer: "bash scenario done")
         let id = try sessionID(run)
         let stored = try expectDelivered(session, sessionID: id)
-        for type in ["SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolBatch", "Stop", "SessionEnd"] {
+        for type in [
+            "SessionStart", "UserPromptSubmit", "PreToolUse", "PostToolUse", "PostToolBatch", "Stop", "SessionEnd",
+        ] {
             #expect(events(stored, type).count == 1, "\(type)")
         }
         let post = try #require(events(stored, "PostToolUse", toolUseID: "toolu_bash_1").first)
@@ -140,7 +145,9 @@ struct RealClaudeCodeTests {
         // One user turn: every event after the prompt carries its prompt_id (kept as received).
         let promptID = try #require(events(stored, "UserPromptSubmit").first?["payload"]?["prompt_id"]?.stringValue)
         for event in stored where event["hook_event_type"]?.stringValue != "SessionStart" {
-            #expect(event["payload"]?["prompt_id"]?.stringValue == promptID, "\(event["hook_event_type"]?.stringValue ?? "?")")
+            #expect(
+                event["payload"]?["prompt_id"]?.stringValue == promptID,
+                "\(event["hook_event_type"]?.stringValue ?? "?")")
         }
     }
 
@@ -224,8 +231,11 @@ struct RealClaudeCodeTests {
             prompts.first { $0["payload"]?["prompt"]?.stringValue?.contains("<task-notification>") == true })
         #expect(notification["agent_type"]?.stringValue == "main")
         let text = notification["payload"]?["prompt"]?.stringValue ?? ""
-        #expect(text.contains("<task-id>\(subagentID)</task-id>") && text.contains("<tool-use-id>toolu_main_agent</tool-use-id>"))
-        #expect(Set(prompts.compactMap { $0["payload"]?["prompt_id"]?.stringValue }).count == 2, "one prompt_id per turn")
+        #expect(
+            text.contains("<task-id>\(subagentID)</task-id>")
+                && text.contains("<tool-use-id>toolu_main_agent</tool-use-id>"))
+        #expect(
+            Set(prompts.compactMap { $0["payload"]?["prompt_id"]?.stringValue }).count == 2, "one prompt_id per turn")
     }
 
     @Test func aSubagentStartedByASubagentIsTiedToItsParentThroughTheAgentCall() throws {
@@ -311,7 +321,10 @@ struct RealClaudeCodeTests {
         let starts = events(stored, "SessionStart").compactMap { $0["payload"]?["source"]?.stringValue }
         #expect(starts == ["startup", "resume"])
         let prompts = events(stored, "UserPromptSubmit")
-        #expect(prompts.compactMap { $0["payload"]?["prompt"]?.stringValue } == ["TURN-ONE: write a note", "TURN-TWO: read it back"])
+        #expect(
+            prompts.compactMap { $0["payload"]?["prompt"]?.stringValue } == [
+                "TURN-ONE: write a note", "TURN-TWO: read it back",
+            ])
         let turnIDs = prompts.compactMap { $0["payload"]?["prompt_id"]?.stringValue }
         #expect(turnIDs.count == 2 && turnIDs[0] != turnIDs[1])
         // Each turn's tool call carries that turn's prompt_id.
@@ -319,8 +332,9 @@ struct RealClaudeCodeTests {
             let post = try #require(events(stored, "PostToolUse", toolUseID: toolUseID).first)
             #expect(post["payload"]?["prompt_id"]?.stringValue == turn)
         }
-        #expect(events(stored, "PostToolUse", toolUseID: "toolu_turn_2").first?["payload"]?["tool_response"]?["stdout"]
-            == .string("turn-one"))
+        #expect(
+            events(stored, "PostToolUse", toolUseID: "toolu_turn_2").first?["payload"]?["tool_response"]?["stdout"]
+                == .string("turn-one"))
         #expect(events(stored, "SessionEnd").count == 2)
     }
 
@@ -345,7 +359,8 @@ struct RealClaudeCodeTests {
             "CREDENTIAL-SCENARIO: deploy with key \(awsKeyID) and token \(githubToken)", ["--allowedTools", "Bash"])
         expectUnaffected(run, answer: "credential scenario done")
         let recorded = try session.recorded().map { $0.serialized() }.joined(separator: "\n")
-        #expect(recorded.contains(awsKeyID) && recorded.contains(githubToken), "Claude Code passed the prompt to the hooks")
+        #expect(
+            recorded.contains(awsKeyID) && recorded.contains(githubToken), "Claude Code passed the prompt to the hooks")
         try expectDelivered(session, sessionID: try sessionID(run), comparePayloads: false)
         let store = session.hub.storeLines.joined(separator: "\n")
         let leaked = [awsKeyID, githubToken].filter { store.contains($0) }

@@ -75,8 +75,10 @@ struct ReleaseFixtureError: Error, CustomStringConvertible {
 /// (later ones win), and `CLAUDE_PROJECT_DIR`.
 func claudeCodeEnvironment(project: String, home: String, base: [String: String]) throws -> [String: String] {
     var environment = base
-    for path in [home + "/.claude/settings.json", project + "/.claude/settings.json",
-        project + "/.claude/settings.local.json"]
+    for path in [
+        home + "/.claude/settings.json", project + "/.claude/settings.json",
+        project + "/.claude/settings.local.json",
+    ]
     where FileManager.default.fileExists(atPath: path) {
         let settings = try JSONValue.parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
         for member in settings["env"]?.objectValue ?? [] {

@@ -323,8 +323,10 @@ extension OTLPDump {
     static func summary(_ span: [String: Any], times: Bool = true) -> String {
         let status = span["status"] as? [String: Any] ?? [:]
         var parts = [
-            span["trace_id"] as? String ?? "", span["span_id"] as? String ?? "", span["parent_span_id"] as? String ?? "-",
-            span["name"] as? String ?? "", "status \(status["code"] as? Int ?? 0) \(status["message"] as? String ?? "")",
+            span["trace_id"] as? String ?? "", span["span_id"] as? String ?? "",
+            span["parent_span_id"] as? String ?? "-",
+            span["name"] as? String ?? "",
+            "status \(status["code"] as? Int ?? 0) \(status["message"] as? String ?? "")",
         ]
         if times {
             parts += [span["start_time_unix_nano"] as? String ?? "", span["end_time_unix_nano"] as? String ?? ""]
@@ -354,7 +356,9 @@ extension OTLPDump {
     }
 
     /// What mapping `lines` in one go from an empty state gives, as sorted summaries.
-    static func expectedSpans(_ lines: [[UInt8]], options: OTLPMappingOptions = OTLPMappingOptions(), times: Bool = true)
+    static func expectedSpans(
+        _ lines: [[UInt8]], options: OTLPMappingOptions = OTLPMappingOptions(), times: Bool = true
+    )
         -> [String]
     {
         OTLPSpanMapper.map(lines, from: OTLPSpanState(), options: options).batch.spans.map { summary($0, times: times) }

@@ -55,9 +55,12 @@ struct RedactionFakes {
     }
     mutating func openaiKey() -> String {
         switch next() % 4 {
-        case 0: "sk-" + "proj-" + string(74, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(74, from: Self.tokenChars)
-        case 1: "sk-" + "svcacct-" + string(58, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(58, from: Self.tokenChars)
-        case 2: "sk-" + "admin-" + string(58, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(58, from: Self.tokenChars)
+        case 0:
+            "sk-" + "proj-" + string(74, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(74, from: Self.tokenChars)
+        case 1:
+            "sk-" + "svcacct-" + string(58, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(58, from: Self.tokenChars)
+        case 2:
+            "sk-" + "admin-" + string(58, from: Self.tokenChars) + "T3Blbk" + "FJ" + string(58, from: Self.tokenChars)
         default: "sk-" + string(20, from: Self.alnum) + "T3Blbk" + "FJ" + string(20, from: Self.alnum)
         }
     }
@@ -76,9 +79,11 @@ struct RedactionFakes {
     mutating func jwt() -> String {
         // {"alg":"HS256","typ":"JWT"} . {"sub":"<random>","iat":<n>} . <random signature>
         let header = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
-        let payload = Base64.encode(Array(#"{"sub":"\#(string(10, from: Self.alnum))","iat":\#(next() % 2_000_000_000)}"#.utf8))
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        let payload = Base64.encode(
+            Array(#"{"sub":"\#(string(10, from: Self.alnum))","iat":\#(next() % 2_000_000_000)}"#.utf8)
+        )
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+        .replacingOccurrences(of: "=", with: "")
         return header + "." + payload + "." + string(43, from: Self.tokenChars)
     }
     /// A PEM private key body (lines of 64 base64 characters) with its BEGIN and END lines.
