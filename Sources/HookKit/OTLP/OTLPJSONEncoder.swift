@@ -10,41 +10,39 @@ package enum OTLPJSONEncoder {
 
     /// `ExportTraceServiceRequest` as JSON.
     package static func traces(_ batch: OTLPBatch) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(batch.spans.count * 900 + 256)
-        JSONWriter.append(#"{"resourceSpans":["#, to: &out)
-        for (groupIndex, group) in batch.spansByResource().enumerated() {
-            if groupIndex > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.append(#"{"resource":"#, to: &out)
-            resource(&out, batch.resources[group.resource])
-            JSONWriter.append(#","scopeSpans":[{"scope":"#, to: &out)
-            scope(&out)
-            JSONWriter.append(#","spans":["#, to: &out)
-            for (position, index) in group.items.enumerated() {
-                if position > 0 { out.append(UInt8(ascii: ",")) }
-                span(&out, batch.spans[index])
-            }
-            JSONWriter.append("]}]}", to: &out)
-        }
-        JSONWriter.append("]}", to: &out)
-        return out
+        request(
+            batch, groups: batch.spansByResource(), capacity: batch.spans.count * 900,
+            names: (#"{"resourceSpans":["#, #","scopeSpans":[{"scope":"#, #","spans":["#)
+        ) { out, index in span(&out, batch.spans[index]) }
     }
 
     /// `ExportLogsServiceRequest` as JSON.
     package static func logs(_ batch: OTLPBatch) -> [UInt8] {
+        request(
+            batch, groups: batch.logsByResource(), capacity: batch.logs.count * 1500,
+            names: (#"{"resourceLogs":["#, #","scopeLogs":[{"scope":"#, #","logRecords":["#)
+        ) { out, index in logRecord(&out, batch.logs[index]) }
+    }
+
+    /// The shape both requests share: per resource, the resource, one scope and its items.
+    /// `names` are the openings of the request, of the scope list and of the item list.
+    private static func request(
+        _ batch: OTLPBatch, groups: [(resource: Int, items: [Int])], capacity: Int,
+        names: (request: StaticString, scopes: StaticString, items: StaticString), item: (inout [UInt8], Int) -> Void
+    ) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(batch.logs.count * 1500 + 256)
-        JSONWriter.append(#"{"resourceLogs":["#, to: &out)
-        for (groupIndex, group) in batch.logsByResource().enumerated() {
+        out.reserveCapacity(capacity + 256)
+        JSONWriter.append(names.request, to: &out)
+        for (groupIndex, group) in groups.enumerated() {
             if groupIndex > 0 { out.append(UInt8(ascii: ",")) }
             JSONWriter.append(#"{"resource":"#, to: &out)
             resource(&out, batch.resources[group.resource])
-            JSONWriter.append(#","scopeLogs":[{"scope":"#, to: &out)
+            JSONWriter.append(names.scopes, to: &out)
             scope(&out)
-            JSONWriter.append(#","logRecords":["#, to: &out)
+            JSONWriter.append(names.items, to: &out)
             for (position, index) in group.items.enumerated() {
                 if position > 0 { out.append(UInt8(ascii: ",")) }
-                logRecord(&out, batch.logs[index])
+                item(&out, index)
             }
             JSONWriter.append("]}]}", to: &out)
         }

@@ -13,32 +13,32 @@ package enum OTLPProtobufEncoder {
 
     /// `ExportTraceServiceRequest` with the batch's spans (an empty request when there are none).
     package static func traces(_ batch: OTLPBatch) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: batch.spans.count * 512 + 256)
-        for group in batch.spansByResource() {
-            writer.message(1) { resourceSpans in  // ExportTraceServiceRequest.resource_spans
-                resourceSpans.message(1) { resource(&$0, batch.resources[group.resource]) }  // ResourceSpans.resource
-                resourceSpans.message(2) { scopeSpans in  // ResourceSpans.scope_spans
-                    scopeSpans.message(1, scope)  // ScopeSpans.scope
-                    for index in group.items {
-                        scopeSpans.message(2) { span(&$0, batch.spans[index]) }  // ScopeSpans.spans
-                    }
-                }
-            }
+        request(batch, groups: batch.spansByResource(), capacity: batch.spans.count * 512) {
+            span(&$0, batch.spans[$1])
         }
-        return writer.bytes
     }
 
     /// `ExportLogsServiceRequest` with the batch's log records (an empty request when there are none).
     package static func logs(_ batch: OTLPBatch) -> [UInt8] {
-        var writer = ProtobufWriter(capacity: batch.logs.count * 1024 + 256)
-        for group in batch.logsByResource() {
-            writer.message(1) { resourceLogs in  // ExportLogsServiceRequest.resource_logs
-                resourceLogs.message(1) { resource(&$0, batch.resources[group.resource]) }  // ResourceLogs.resource
-                resourceLogs.message(2) { scopeLogs in  // ResourceLogs.scope_logs
-                    scopeLogs.message(1, scope)  // ScopeLogs.scope
-                    for index in group.items {
-                        scopeLogs.message(2) { logRecord(&$0, batch.logs[index]) }  // ScopeLogs.log_records
-                    }
+        request(batch, groups: batch.logsByResource(), capacity: batch.logs.count * 1024) {
+            logRecord(&$0, batch.logs[$1])
+        }
+    }
+
+    /// The shape both requests share, with the same field numbers: `Export*ServiceRequest`
+    /// 1 `resource_spans`/`resource_logs`; `Resource*` 1 resource, 2 `scope_spans`/`scope_logs`;
+    /// `Scope*` 1 scope, 2 `spans`/`log_records`, each written by `item`.
+    private static func request(
+        _ batch: OTLPBatch, groups: [(resource: Int, items: [Int])], capacity: Int,
+        item: (inout ProtobufWriter, Int) -> Void
+    ) -> [UInt8] {
+        var writer = ProtobufWriter(capacity: capacity + 256)
+        for group in groups {
+            writer.message(1) { perResource in
+                perResource.message(1) { resource(&$0, batch.resources[group.resource]) }
+                perResource.message(2) { perScope in
+                    perScope.message(1, scope)
+                    for index in group.items { perScope.message(2) { item(&$0, index) } }
                 }
             }
         }
